@@ -1,0 +1,271 @@
+"""One document, bytes in, database-ready rows out: the pure per-document step of ``gongbao ingest``.
+
+:func:`process_document` runs normalize → document metadata → paragraphs → mentions → claims →
+search tokens over the bytes of one file and returns a :class:`ProcessedDoc` of plain rows. It touches
+no database and holds no state, so it runs in worker processes (everything here pickles) and the
+single writer in :mod:`pipeline.store` only inserts. A stage that fails does not raise: the result
+carries an :class:`~pipeline.ingest.IngestError` naming the stage and the reason, and the batch goes on.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from .ingest import IngestError
+
+#: Columns of a mention row (see CONTRACT.md; ``paragraph`` is the paragraph's position, resolved to an id on write).
+MENTION_FIELDS = ("kind", "text", "start", "end", "raw_start", "raw_end", "value", "value_max", "unit",
+                  "currency", "qualifier", "direction", "object", "adcode", "basis", "rule", "source")
+
+#: Below this share of printable characters a decoded document is treated as binary, not text.
+MIN_PRINTABLE_SHARE = 0.85
+
+
+@dataclass
+class ProcessedDoc:
+    """Everything the writer needs for one document, or the error that stopped it."""
+
+    path: str
+    sha256: str
+    n_bytes: int
+    error: IngestError | None = None
+    encoding: str | None = None
+    raw_text: str | None = None
+    text: str | None = None
+    repairs: list[dict] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)  # title, date, region_adcode, region_name, region_level
+    paragraphs: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in text
+    search_text: list[str] | None = None  # per paragraph: tokens for the full-text index (None: no tokenizer)
+    mentions: list[dict] = field(default_factory=list)  # MENTION_FIELDS + "paragraph" (position or None)
+    claims: list[dict] = field(default_factory=list)  # Claim.to_row() + "paragraph" (position or None)
+    seconds: dict = field(default_factory=dict)  # stage → wall seconds
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def n_chars(self) -> int:
+        return len(self.text or "")
+
+    def paragraph_text(self, i: int) -> str:
+        s, e = self.paragraphs[i]
+        return self.text[s:e]
+
+
+class StageError(Exception):
+    """A stage failed; ``stage`` and the message go to ``ingest_errors``."""
+
+    def __init__(self, stage: str, message: str):
+        super().__init__(message)
+        self.stage = stage
+        self.message = message
+
+
+def _describe(e: BaseException) -> str:
+    """``ExcType: message (at file:line in function)`` — enough to find a bug without the whole traceback."""
+    msg = f"{type(e).__name__}: {e}".strip()
+    if len(msg) > 500:
+        msg = msg[:500] + "…"
+    tb = traceback.extract_tb(e.__traceback__)
+    if tb:
+        last = tb[-1]
+        where = last.filename.rsplit("/pipeline/", 1)[-1] if "/pipeline/" in last.filename else last.filename
+        msg += f" (at {where}:{last.lineno} in {last.name})"
+    return msg
+
+
+def _normalize(path: str, data: bytes):
+    from .decode import InputError
+    from .normalize import normalize
+
+    try:
+        doc = normalize(data, name=path)
+    except InputError as e:
+        raise StageError("decode", str(e) or "not readable as text") from None
+    except RecursionError:
+        raise StageError("normalize", "input is nested too deeply to parse (RecursionError)") from None
+    if not doc.text or not doc.text.strip():
+        raise StageError("normalize", "no text left after normalization (empty or only markup/boilerplate)")
+    share = printable_share(doc.text)
+    if share < MIN_PRINTABLE_SHARE:
+        raise StageError("decode", f"looks binary, not text: only {share:.0%} of the decoded characters are "
+                                   f"printable (encoding guess {doc.encoding})")
+    return doc
+
+
+def printable_share(text: str, sample: int = 20000) -> float:
+    """Share of printable characters (whitespace counts) in the first ``sample`` characters.
+
+    >>> printable_share("今年以来，投资完成187.43亿元")
+    1.0
+    >>> printable_share("\\x00\\x01\\x02ab") < 0.5
+    True
+    """
+    head = text[:sample]
+    if not head:
+        return 1.0
+    good = sum(1 for ch in head if (ch.isprintable() and ch != "\ufffd") or ch.isspace())
+    return good / len(head)
+
+
+def _paragraphs(doc) -> list[tuple[int, int]]:
+    """Paragraph spans of the normalized text: ``doc.paragraphs`` when the normalizer gives them, else lines."""
+    spans = getattr(doc, "paragraphs", None)
+    if spans is None:
+        try:
+            from .normalize import split_paragraphs
+        except ImportError:
+            split_paragraphs = None
+        if split_paragraphs is not None:
+            spans = split_paragraphs(doc.text)
+        else:
+            spans = line_spans(doc.text)
+    out = []
+    for s, e in spans:
+        s, e = int(s), int(e)
+        if not (0 <= s <= e <= len(doc.text)):
+            raise StageError("paragraphs", f"paragraph span {s}..{e} is outside the text (length {len(doc.text)})")
+        if doc.text[s:e].strip():
+            out.append((s, e))
+    return out
+
+
+def line_spans(text: str) -> list[tuple[int, int]]:
+    """Non-blank lines as (start, end), whitespace trimmed.
+
+    >>> line_spans("甲\\n\\n  乙丙 \\n")
+    [(0, 1), (5, 7)]
+    """
+    out = []
+    pos = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lead = len(line) - len(line.lstrip())
+            out.append((pos + lead, pos + lead + len(stripped)))
+        pos += len(line) + 1
+    return out
+
+
+def paragraph_of(starts: list[int], ends: list[int], start: int) -> int | None:
+    """Position of the paragraph holding offset ``start`` (the preceding one for a gap), None before the first.
+
+    >>> paragraph_of([0, 10], [5, 20], 12), paragraph_of([0, 10], [5, 20], 7), paragraph_of([3], [5], 1)
+    (1, 0, None)
+    """
+    i = bisect_right(starts, start) - 1
+    return i if i >= 0 else None
+
+
+def _meta_dict(meta) -> dict:
+    out = {}
+    for k in ("title", "date", "region_adcode", "region_name", "region_level"):
+        v = getattr(meta, k, None)
+        out[k] = None if v is None else str(v)
+    return out
+
+
+def mention_row(m, paragraph: int | None) -> dict:
+    """A :class:`~pipeline.mention.Mention` as a ``mentions`` row (values the database can hold)."""
+    row = {f: getattr(m, f, None) for f in MENTION_FIELDS}
+    for k in ("value", "value_max"):
+        v = row[k]
+        if v is not None and not isinstance(v, (int, float, str)):
+            row[k] = str(v)
+    row["paragraph"] = paragraph
+    return row
+
+
+def _search_text(texts: list[str]) -> list[str] | None:
+    try:
+        from .search import segment_for_index
+    except ImportError:
+        return None
+    return [segment_for_index(t) for t in texts]
+
+
+def process_document(path: str, data: bytes, sha256: str | None = None, *, use_model: bool = True) -> ProcessedDoc:
+    """Normalize, extract and build claims for one document; never raises for a bad document.
+
+    The result's ``error`` names the failing stage (``decode``, ``normalize``, ``meta``, ``paragraphs``,
+    ``extract``, ``claims``, ``search``) with a message; rows of a failed document are not loaded.
+    """
+    from .ingest import sha256_hex
+
+    sha = sha256 or sha256_hex(data)
+    out = ProcessedDoc(path=path, sha256=sha, n_bytes=len(data))
+    stage = "normalize"
+    try:
+        t = time.perf_counter()
+        doc = _normalize(path, data)
+        out.encoding, out.raw_text, out.text = doc.encoding, doc.raw, doc.text
+        out.repairs = [r.to_json() for r in (doc.repairs or [])]
+        out.seconds["normalize"] = time.perf_counter() - t
+
+        stage = "meta"
+        t = time.perf_counter()
+        from .docmeta import document_meta
+
+        meta = document_meta(doc.text)
+        out.meta = _meta_dict(meta)
+        out.seconds["meta"] = time.perf_counter() - t
+
+        stage = "paragraphs"
+        out.paragraphs = _paragraphs(doc)
+        starts = [s for s, _ in out.paragraphs]
+        ends = [e for _, e in out.paragraphs]
+
+        stage = "extract"
+        t = time.perf_counter()
+        from .extract import extract_document
+
+        mentions = extract_document(doc, meta=meta, use_model=use_model)
+        for m in mentions:
+            if doc.text[m.start:m.end] != m.text:
+                raise StageError("extract", f"mention {m.text!r} ({m.rule}) does not match the text at "
+                                            f"{m.start}..{m.end}: {doc.text[m.start:m.end]!r}")
+        out.mentions = [mention_row(m, paragraph_of(starts, ends, m.start)) for m in mentions]
+        out.seconds["extract"] = time.perf_counter() - t
+
+        stage = "claims"
+        t = time.perf_counter()
+        out.claims = _claims(doc.text, mentions, meta, out.paragraphs)
+        out.seconds["claims"] = time.perf_counter() - t
+
+        stage = "search"
+        t = time.perf_counter()
+        out.search_text = _search_text([doc.text[s:e] for s, e in out.paragraphs])
+        out.seconds["search"] = time.perf_counter() - t
+    except StageError as e:
+        out.error = IngestError(path, e.stage, e.message, sha256=sha)
+    except MemoryError:
+        out.error = IngestError(path, stage, "out of memory while processing this document", sha256=sha)
+    except Exception as e:  # one bad document must not stop the batch: record it with where it failed
+        out.error = IngestError(path, stage, _describe(e), sha256=sha)
+    if out.error is not None:  # nothing of a failed document is loaded; do not ship its text back
+        out.raw_text = out.text = None
+        out.repairs, out.paragraphs, out.mentions, out.claims, out.search_text = [], [], [], [], None
+    return out
+
+
+def _claims(text: str, mentions: list, meta, paragraphs: list[tuple[int, int]]) -> list[dict]:
+    try:
+        from .claims import build_claims
+    except ImportError:  # the claims stage is optional until it lands
+        return []
+    rows = []
+    for c in build_claims(text, mentions, meta=meta, paragraphs=paragraphs):
+        row = dict(c.to_row())
+        idx = row.get("paragraph_index")
+        row["paragraph"] = idx if idx is not None and 0 <= idx < len(paragraphs) else None
+        row["mention_indexes"] = [int(i) for i in (row.get("mention_indexes") or [])]
+        rows.append(row)
+    return rows
+
+
+def warm_up() -> None:
+    """Load the normalizer's and extractors' tables once (called in each worker before its first document)."""
+    process_document("<warm-up>", "2019年1月至8月，全省完成投资187.43亿元，同比增长11%。\n".encode("utf-8"))

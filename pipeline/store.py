@@ -1,0 +1,814 @@
+"""The SQLite database: schema, the single writer, and :func:`ingest_paths` (``gongbao ingest``).
+
+Identity is the content: a document is its bytes' SHA-256, so
+
+- re-running on the same files writes nothing (every table keeps its row count);
+- a file whose content changed (same path, new hash) has its old rows replaced in one transaction;
+- the same content under two paths is one document, the second path recorded in ``document_paths``.
+
+Every document's rows — document, paragraphs, full-text rows, dedupe signatures, mentions, claims —
+are written inside one transaction (a batch of documents shares it), so a ``kill -9`` at any moment
+leaves each document either wholly present or wholly absent, and a re-run completes the rest.
+
+Documents are processed in worker processes (:mod:`pipeline.parallel`, :mod:`pipeline.process`) and
+written here by one writer; inputs are streamed, so memory does not grow with the corpus.
+
+>>> import tempfile, os
+>>> db = open_db(os.path.join(tempfile.mkdtemp(), "t.db"))
+>>> sorted(t for t in CORE_TABLES if t in db.table_names()) == sorted(CORE_TABLES)
+True
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from .ingest import DEFAULT_MAX_BYTES, IngestError, SourceFile, count_files, iter_files, now_iso, read_source
+from .process import ProcessedDoc
+
+SCHEMA_VERSION = 1
+
+CORE_TABLES = ("documents", "document_paths", "paragraphs", "mentions", "claims", "regions", "ingest_errors")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS regions (
+    adcode TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    level TEXT,
+    parent_adcode TEXT REFERENCES regions(adcode) ON DELETE SET NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    title TEXT,
+    date TEXT,
+    region_adcode TEXT,
+    region_name TEXT,
+    region_level TEXT,
+    encoding TEXT,
+    n_bytes INTEGER,
+    n_chars INTEGER,
+    n_paragraphs INTEGER,
+    n_mentions INTEGER,
+    n_claims INTEGER,
+    duplicate_of INTEGER REFERENCES documents(id) ON DELETE SET NULL,
+    raw_text TEXT,
+    text TEXT,
+    repair_log TEXT,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS document_paths (
+    path TEXT PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    sha256 TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS paragraphs (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    raw_start INTEGER,
+    raw_end INTEGER,
+    n_chars INTEGER,
+    text TEXT NOT NULL,
+    duplicate_of INTEGER REFERENCES paragraphs(id) ON DELETE SET NULL,
+    UNIQUE (document_id, position)
+);
+CREATE TABLE IF NOT EXISTS mentions (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    paragraph_id INTEGER REFERENCES paragraphs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    raw_start INTEGER,
+    raw_end INTEGER,
+    value,
+    value_max,
+    unit TEXT,
+    currency TEXT,
+    qualifier TEXT,
+    direction TEXT,
+    object TEXT,
+    adcode TEXT,
+    basis TEXT,
+    rule TEXT,
+    source TEXT,
+    duplicate_of INTEGER REFERENCES mentions(id) ON DELETE SET NULL
+);
+CREATE TABLE IF NOT EXISTS claims (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    paragraph_id INTEGER REFERENCES paragraphs(id) ON DELETE CASCADE,
+    metric TEXT NOT NULL,
+    subject TEXT,
+    region_adcode TEXT,
+    region_name TEXT,
+    period_start TEXT,
+    period_end TEXT,
+    value REAL,
+    unit TEXT,
+    status TEXT,
+    basis TEXT,
+    sentence TEXT,
+    sentence_start INTEGER,
+    sentence_end INTEGER,
+    start INTEGER,
+    "end" INTEGER,
+    mention_ids TEXT,
+    duplicate_of INTEGER REFERENCES claims(id) ON DELETE SET NULL
+);
+CREATE TABLE IF NOT EXISTS ingest_errors (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT,
+    stage TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idx_document_paths_document ON document_paths(document_id);
+CREATE INDEX IF NOT EXISTS idx_documents_region ON documents(region_adcode);
+CREATE INDEX IF NOT EXISTS idx_documents_date ON documents(date);
+CREATE INDEX IF NOT EXISTS idx_documents_duplicate_of ON documents(duplicate_of);
+CREATE INDEX IF NOT EXISTS idx_paragraphs_duplicate_of ON paragraphs(duplicate_of);
+CREATE INDEX IF NOT EXISTS idx_mentions_document ON mentions(document_id);
+CREATE INDEX IF NOT EXISTS idx_mentions_paragraph ON mentions(paragraph_id);
+CREATE INDEX IF NOT EXISTS idx_mentions_kind ON mentions(kind);
+CREATE INDEX IF NOT EXISTS idx_mentions_adcode ON mentions(adcode);
+CREATE INDEX IF NOT EXISTS idx_mentions_duplicate_of ON mentions(duplicate_of);
+CREATE INDEX IF NOT EXISTS idx_claims_document ON claims(document_id);
+CREATE INDEX IF NOT EXISTS idx_claims_paragraph ON claims(paragraph_id);
+CREATE INDEX IF NOT EXISTS idx_claims_metric ON claims(metric, period_start);
+CREATE INDEX IF NOT EXISTS idx_claims_region ON claims(region_adcode);
+CREATE INDEX IF NOT EXISTS idx_claims_duplicate_of ON claims(duplicate_of);
+CREATE INDEX IF NOT EXISTS idx_regions_parent ON regions(parent_adcode);
+CREATE VIEW IF NOT EXISTS duplicate_clusters AS
+    SELECT c.id AS canonical, c.document_id AS document_id, count(p.id) + 1 AS size,
+           json_group_array(p.id) AS duplicates, c.text AS text
+    FROM paragraphs AS p JOIN paragraphs AS c ON c.id = p.duplicate_of
+    GROUP BY c.id;
+CREATE VIEW IF NOT EXISTS unique_claims AS
+    SELECT * FROM claims WHERE duplicate_of IS NULL;
+CREATE VIEW IF NOT EXISTS unique_mentions AS
+    SELECT * FROM mentions WHERE duplicate_of IS NULL;
+"""
+
+MENTION_COLUMNS = ("id", "document_id", "paragraph_id", "kind", "text", "start", "end", "raw_start", "raw_end",
+                   "value", "value_max", "unit", "currency", "qualifier", "direction", "object", "adcode", "basis",
+                   "rule", "source", "duplicate_of")
+
+
+class DatabaseMissing(FileNotFoundError):
+    """``open_db(..., must_exist=True)`` on a path with no database."""
+
+
+# --------------------------------------------------------------------------------------------- opening
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 60000")
+    return conn
+
+
+def open_db(path: str | os.PathLike, must_exist: bool = False) -> sqlite_utils.Database:
+    """The database at ``path`` as a :class:`sqlite_utils.Database` (WAL, foreign keys on), schema created.
+
+    ``must_exist=True`` (the query commands) raises :class:`DatabaseMissing` instead of creating an empty file.
+    """
+    path = os.fspath(path)
+    if must_exist and not Path(path).is_file():
+        raise DatabaseMissing(f"{path} does not exist; run `gongbao ingest PATH --db {path}` first")
+    if not must_exist and os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    conn = _connect(path)
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode.lower() != "wal" and path != ":memory:":
+        raise sqlite3.OperationalError(f"{path}: could not switch to WAL journal mode (got {mode})")
+    conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after any crash; durable per checkpoint
+    db = sqlite_utils.Database(conn)
+    if not must_exist or conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create every table, index and view that is missing (idempotent)."""
+    conn = db.conn
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(f"database schema version {version} is newer than this gongbao ({SCHEMA_VERSION})")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for stmt in _statements(SCHEMA):
+            conn.execute(stmt)
+        _ensure_fts(conn)
+        _dedupe_index(conn)  # lets the dedupe stage create its tables in the same transaction
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _statements(script: str) -> Iterator[str]:
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf.strip()
+            buf = ""
+
+
+# ------------------------------------------------------------------- collaborators (optional until landed)
+
+def _search():
+    try:
+        from . import search
+    except ImportError:
+        return None
+    return search if hasattr(search, "index_paragraphs") else None
+
+
+def _ensure_fts(conn) -> None:
+    s = _search()
+    if s is not None and hasattr(s, "ensure_fts"):
+        s.ensure_fts(conn)
+
+
+def _dedupe_index(conn):
+    try:
+        from .dedupe import DedupeIndex
+    except ImportError:
+        return None
+    return DedupeIndex(conn)
+
+
+# ---------------------------------------------------------------------------------------- the writer
+
+@dataclass
+class Counts:
+    documents: int = 0
+    paragraphs: int = 0
+    mentions: int = 0
+    claims: int = 0
+    duplicates: int = 0
+    chars: int = 0
+
+
+class Writer:
+    """The one connection that writes; call :meth:`begin`, then writes, then :meth:`commit`.
+
+    Ids are assigned here (one writer), so a document's mentions can be referenced by its claims without
+    a round trip per row.
+    """
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        self.conn = db.conn
+        self.search = _search()
+        self.dedupe = _dedupe_index(self.conn)
+        self._claim_columns = {c.name for c in db["claims"].columns}
+        self._next = {t: self._max_id(t) + 1 for t in ("documents", "paragraphs", "mentions", "claims")}
+        self.in_tx = False
+
+    def _max_id(self, table: str) -> int:
+        return self.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+
+    def _ids(self, table: str, n: int) -> range:
+        start = self._next[table]
+        self._next[table] = start + n
+        return range(start, start + n)
+
+    # transactions ------------------------------------------------------------------------------
+    def begin(self) -> None:
+        if not self.in_tx:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.in_tx = True
+            # another process may have written since we last looked: re-read the id counters
+            self._next = {t: self._max_id(t) + 1 for t in self._next}
+
+    def commit(self) -> None:
+        if self.in_tx:
+            self.conn.execute("COMMIT")
+            self.in_tx = False
+
+    def rollback(self) -> None:
+        if self.in_tx:
+            self.conn.execute("ROLLBACK")
+            self.in_tx = False
+
+    # look-ups ----------------------------------------------------------------------------------
+    def document_by_sha(self, sha: str) -> int | None:
+        row = self.conn.execute("SELECT id FROM documents WHERE sha256 = ?", (sha,)).fetchone()
+        return row[0] if row else None
+
+    def path_entry(self, path: str) -> tuple[int, str] | None:
+        row = self.conn.execute("SELECT document_id, sha256 FROM document_paths WHERE path = ?", (path,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    # writes ------------------------------------------------------------------------------------
+    def _release_path(self, path: str, keep_sha: str | None) -> bool:
+        """Detach ``path`` from the document it held unless it already holds ``keep_sha``; delete orphans.
+
+        Returns True when a document was replaced (deleted).
+        """
+        entry = self.path_entry(path)
+        if entry is None or entry[1] == keep_sha:
+            return False
+        doc_id, _ = entry
+        self.conn.execute("DELETE FROM document_paths WHERE path = ?", (path,))
+        others = self.conn.execute("SELECT path FROM document_paths WHERE document_id = ? ORDER BY path",
+                                   (doc_id,)).fetchall()
+        if others:  # the same content lives on under another path
+            self.conn.execute("UPDATE documents SET path = ? WHERE id = ? AND path = ?", (others[0][0], doc_id, path))
+            return False
+        self.delete_document(doc_id)
+        return True
+
+    def delete_document(self, doc_id: int) -> None:
+        """Remove a document and everything derived from it, keeping duplicate links elsewhere sound."""
+        pids = [r[0] for r in self.conn.execute("SELECT id FROM paragraphs WHERE document_id = ?", (doc_id,))]
+        if self.search is not None and pids:
+            self.search.delete_paragraphs(self.conn, pids)
+        if self.dedupe is not None:
+            self.dedupe.forget_document(doc_id)
+        _reelect_canonicals(self.conn, doc_id)
+        for table in ("claims", "mentions", "paragraphs", "document_paths"):
+            self.conn.execute(f"DELETE FROM {table} WHERE document_id = ?", (doc_id,))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+    def add_path(self, path: str, sha: str) -> str:
+        """Record that ``path`` holds the already-loaded content ``sha``: 'unchanged', 'alias' or 'replaced'."""
+        entry = self.path_entry(path)
+        if entry is not None and entry[1] == sha:
+            self._clear_error(path)
+            return "unchanged"
+        doc_id = self.document_by_sha(sha)
+        if doc_id is None:
+            raise LookupError(f"content {sha[:12]} of {path} is not in the database")
+        replaced = self._release_path(path, sha)
+        self.conn.execute("INSERT INTO document_paths (path, document_id, sha256, first_seen) VALUES (?, ?, ?, ?)",
+                          (path, doc_id, sha, now_iso()))
+        self._clear_error(path)
+        return "replaced" if replaced else "alias"
+
+    def _clear_error(self, path: str) -> None:
+        self.conn.execute("DELETE FROM ingest_errors WHERE path = ?", (path,))
+
+    def record_error(self, err: IngestError) -> None:
+        """Keep one row per path (the latest failure); a known content that turned bad loses its old rows."""
+        if err.sha256 is not None:
+            self._release_path(err.path, err.sha256)
+        row = err.to_row()
+        self.conn.execute(
+            "INSERT INTO ingest_errors (path, sha256, stage, message, at) VALUES (:path, :sha256, :stage, :message, :at) "
+            "ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, stage = excluded.stage, "
+            "message = excluded.message, at = excluded.at "
+            "WHERE ingest_errors.sha256 IS NOT excluded.sha256 OR ingest_errors.stage != excluded.stage "
+            "OR ingest_errors.message != excluded.message", row)
+
+    def write_document(self, d: ProcessedDoc) -> tuple[str, Counts]:
+        """Insert one processed document (replacing what its path held before). Must be inside :meth:`begin`."""
+        assert self.in_tx, "write_document outside a transaction"
+        if self.document_by_sha(d.sha256) is not None:  # the same content arrived under another path meanwhile
+            return self.add_path(d.path, d.sha256), Counts()
+        replaced = self._release_path(d.path, d.sha256)
+        conn = self.conn
+        doc_id = self._ids("documents", 1)[0]
+        meta = d.meta or {}
+        conn.execute(
+            "INSERT INTO documents (id, path, sha256, title, date, region_adcode, region_name, region_level, encoding, "
+            "n_bytes, n_chars, n_paragraphs, n_mentions, n_claims, raw_text, text, repair_log, ingested_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc_id, d.path, d.sha256, meta.get("title"), meta.get("date"), meta.get("region_adcode"),
+             meta.get("region_name"), meta.get("region_level"), d.encoding, d.n_bytes, d.n_chars,
+             len(d.paragraphs), len(d.mentions), len(d.claims), d.raw_text, d.text,
+             json.dumps(d.repairs, ensure_ascii=False), now_iso()))
+        conn.execute("INSERT INTO document_paths (path, document_id, sha256, first_seen) VALUES (?, ?, ?, ?)",
+                     (d.path, doc_id, d.sha256, now_iso()))
+
+        # paragraphs, their full-text rows and their duplicate links
+        pids = list(self._ids("paragraphs", len(d.paragraphs)))
+        prow = []
+        for pos, ((s, e), pid) in enumerate(zip(d.paragraphs, pids)):
+            prow.append((pid, doc_id, pos, s, e, e - s, d.text[s:e]))
+        conn.executemany('INSERT INTO paragraphs (id, document_id, position, start, "end", n_chars, text) '
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", prow)
+        if self.search is not None and prow:
+            self.search.index_paragraphs(conn, _fts_rows(prow, d.search_text))
+        canon: dict[int, int] = {}
+        if self.dedupe is not None and prow:
+            assigned = self.dedupe.assign(doc_id, [(r[0], r[6]) for r in prow]) or {}
+            canon = {p: c for p, c in assigned.items() if c is not None and c != p}
+            if canon:
+                conn.executemany("UPDATE paragraphs SET duplicate_of = ? WHERE id = ?",
+                                 [(c, p) for p, c in canon.items()])
+            dup_doc = self.dedupe.document_duplicate_of(doc_id)
+            if dup_doc is not None and dup_doc != doc_id:
+                conn.execute("UPDATE documents SET duplicate_of = ? WHERE id = ?", (dup_doc, doc_id))
+
+        # mentions (their duplicate_of: the same mention in the canonical paragraph)
+        mids = list(self._ids("mentions", len(d.mentions)))
+        canon_mentions = _canonical_rows(conn, "mentions", "kind, text, value", canon.values())
+        mrows = []
+        for m, mid in zip(d.mentions, mids):
+            pid = pids[m["paragraph"]] if m.get("paragraph") is not None else None
+            dup = None
+            if pid in canon:
+                dup = canon_mentions.get((canon[pid], m["kind"], m["text"], m["value"]))
+            mrows.append((mid, doc_id, pid, *(m.get(c) for c in MENTION_COLUMNS[3:-1]), dup))
+        conn.executemany(f"INSERT INTO mentions ({', '.join(_q(c) for c in MENTION_COLUMNS)}) "
+                         f"VALUES ({', '.join('?' * len(MENTION_COLUMNS))})", mrows)
+
+        # claims (their duplicate_of: the same metric, period and value in the canonical paragraph)
+        cids = list(self._ids("claims", len(d.claims)))
+        canon_claims = _canonical_rows(conn, "claims", "metric, period_start, period_end, value", canon.values())
+        for c, cid in zip(d.claims, cids):
+            row = _claim_row(c, d.text)
+            pid = pids[c["paragraph"]] if c.get("paragraph") is not None else None
+            row.update(id=cid, document_id=doc_id, paragraph_id=pid,
+                       mention_ids=json.dumps([mids[i] for i in c.get("mention_indexes", []) if 0 <= i < len(mids)]))
+            if pid in canon:
+                row["duplicate_of"] = canon_claims.get(
+                    (canon[pid], row.get("metric"), row.get("period_start"), row.get("period_end"), row.get("value")))
+            self._insert_claim(row)
+        self._clear_error(d.path)
+        dups = len(canon)
+        return ("replaced" if replaced else "new"), Counts(1, len(pids), len(mids), len(cids), dups, d.n_chars)
+
+    def _insert_claim(self, row: dict) -> None:
+        missing = [k for k in row if k not in self._claim_columns]
+        for k in missing:  # a field the claims stage added: keep it, as sqlite-utils' alter=True would
+            self.conn.execute(f"ALTER TABLE claims ADD COLUMN {_q(k)}")
+            self._claim_columns.add(k)
+        cols = list(row)
+        self.conn.execute(f"INSERT INTO claims ({', '.join(_q(c) for c in cols)}) "
+                          f"VALUES ({', '.join('?' * len(cols))})", [_sql_value(row[c]) for c in cols])
+
+    def load_regions(self) -> int:
+        """Fill ``regions`` from :func:`pipeline.regions.all_regions` when it differs; returns rows written."""
+        try:
+            from .regions import all_regions
+        except ImportError:
+            return 0
+        regions = [r for r in all_regions() if r.get("adcode")]  # the table is keyed by code
+        have = self.conn.execute("SELECT count(*) FROM regions").fetchone()[0]
+        if have == len(regions):
+            return 0
+        codes = {str(r["adcode"]) for r in regions}
+        rows = [(str(r["adcode"]), r["name"], r.get("level"),
+                 str(r["parent_adcode"]) if r.get("parent_adcode") and str(r["parent_adcode"]) in codes else None)
+                for r in regions]
+        self.begin()
+        self.conn.execute("PRAGMA defer_foreign_keys = ON")
+        self.conn.execute("DELETE FROM regions")
+        self.conn.executemany("INSERT OR REPLACE INTO regions (adcode, name, level, parent_adcode) VALUES (?, ?, ?, ?)",
+                              rows)
+        self.commit()
+        return len(rows)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_value(v):
+    if v is None or isinstance(v, (int, float, str, bytes)):
+        return v
+    if isinstance(v, (list, tuple, dict)):
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _claim_row(c: dict, text: str) -> dict:
+    row = {k: v for k, v in c.items() if k not in ("paragraph", "paragraph_index", "mention_indexes", "id",
+                                                   "document_id", "paragraph_id", "duplicate_of")}
+    s, e = row.get("sentence_start"), row.get("sentence_end")
+    if "sentence" not in row and isinstance(s, int) and isinstance(e, int) and 0 <= s <= e <= len(text):
+        row["sentence"] = text[s:e]
+    return row
+
+
+def _fts_rows(prow: list[tuple], search_text: list[str] | None) -> list[tuple]:
+    """``(paragraph_id, text, seg)`` for :func:`pipeline.search.index_paragraphs` (seg None: segment here)."""
+    return [(r[0], r[6], search_text[i] if search_text is not None and i < len(search_text) else None)
+            for i, r in enumerate(prow)]
+
+
+def _canonical_rows(conn, table: str, key_cols: str, canonical_pids: Iterable[int]) -> dict:
+    """``{(paragraph_id, *key): id}`` for the rows of ``table`` in the canonical paragraphs (first id wins)."""
+    pids = sorted(set(canonical_pids))
+    out: dict = {}
+    for i in range(0, len(pids), 500):
+        chunk = pids[i:i + 500]
+        sql = (f"SELECT paragraph_id, {key_cols}, id FROM {table} WHERE paragraph_id IN "
+               f"({', '.join('?' * len(chunk))}) AND duplicate_of IS NULL ORDER BY id")
+        for row in conn.execute(sql, chunk):
+            out.setdefault(tuple(row[:-1]), row[-1])
+    return out
+
+
+def _reelect_canonicals(conn, doc_id: int) -> None:
+    """Before deleting a document: in each cluster whose canonical paragraph it holds, promote the oldest member.
+
+    Mentions and claims of the promoted paragraph become canonical; those of the other members point at
+    their match in the new canonical (or at nothing).
+    """
+    rows = conn.execute("SELECT p.id, p.duplicate_of FROM paragraphs AS p JOIN paragraphs AS c ON c.id = p.duplicate_of "
+                        "WHERE c.document_id = ? AND p.document_id != ? ORDER BY p.duplicate_of, p.id",
+                        (doc_id, doc_id)).fetchall()
+    clusters: dict[int, list[int]] = {}
+    for pid, old in rows:
+        clusters.setdefault(old, []).append(pid)
+    for old, members in clusters.items():
+        new, rest = members[0], members[1:]
+        conn.execute("UPDATE paragraphs SET duplicate_of = NULL WHERE id = ?", (new,))
+        conn.execute("UPDATE mentions SET duplicate_of = NULL WHERE paragraph_id = ?", (new,))
+        conn.execute("UPDATE claims SET duplicate_of = NULL WHERE paragraph_id = ?", (new,))
+        if not rest:
+            continue
+        marks = ", ".join("?" * len(rest))
+        conn.execute(f"UPDATE paragraphs SET duplicate_of = ? WHERE id IN ({marks})", (new, *rest))
+        conn.execute(f"""UPDATE mentions SET duplicate_of = (
+                SELECT c.id FROM mentions AS c WHERE c.paragraph_id = ? AND c.kind = mentions.kind
+                AND c.text = mentions.text AND c.value IS mentions.value ORDER BY c.id LIMIT 1)
+            WHERE paragraph_id IN ({marks})""", (new, *rest))
+        conn.execute(f"""UPDATE claims SET duplicate_of = (
+                SELECT c.id FROM claims AS c WHERE c.paragraph_id = ? AND c.metric = claims.metric
+                AND c.period_start IS claims.period_start AND c.period_end IS claims.period_end
+                AND c.value IS claims.value ORDER BY c.id LIMIT 1)
+            WHERE paragraph_id IN ({marks})""", (new, *rest))
+
+
+# -------------------------------------------------------------------------------------- ingest_paths
+
+@dataclass
+class Summary:
+    """What one ``gongbao ingest`` run did; :meth:`line` is what the command prints."""
+
+    files: int = 0
+    new: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    aliases: int = 0
+    paragraphs: int = 0
+    mentions: int = 0
+    claims: int = 0
+    duplicates: int = 0
+    chars: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+    elapsed: float = 0.0
+    db_path: str = ""
+
+    @property
+    def documents(self) -> int:
+        """Documents written by this run (new or replacing a changed file)."""
+        return self.new + self.replaced
+
+    def add(self, c: Counts) -> None:
+        self.paragraphs += c.paragraphs
+        self.mentions += c.mentions
+        self.claims += c.claims
+        self.duplicates += c.duplicates
+        self.chars += c.chars
+
+    def line(self, max_errors: int = 5) -> str:
+        """One summary line, then up to ``max_errors`` lines naming the files that failed."""
+        rate = (f"{self.documents / self.elapsed:.1f} documents/s, {self.chars / self.elapsed / 1000:.0f}k chars/s"
+                if self.elapsed > 0 and self.documents else "")
+        n_err = len(self.errors)
+        head = (f"{self.files} files: {self.documents} documents loaded ({self.new} new, {self.replaced} changed), "
+                f"{self.unchanged} unchanged, {self.aliases} same content under another path; "
+                f"{self.paragraphs} paragraphs ({self.duplicates} duplicates), {self.mentions} mentions, "
+                f"{self.claims} claims; {n_err} {'error' if n_err == 1 else 'errors'}; "
+                f"{self.elapsed:.1f} s{', ' + rate if rate else ''}")
+        lines = [head]
+        for e in self.errors[:max_errors]:
+            lines.append(f"  failed: {e.path} [{e.stage}] {e.message}")
+        if n_err > max_errors:
+            lines.append(f"  … and {n_err - max_errors} more: SELECT * FROM ingest_errors in {self.db_path}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.line()
+
+
+@dataclass(slots=True)
+class Job:
+    """One input in flight: ``process`` (new content, sent to a worker), ``known`` (content already loaded,
+    or being loaded by an earlier job) or ``error`` (unreadable)."""
+
+    kind: str
+    path: str
+    sha256: str | None = None
+    data: bytes | None = None
+    error: IngestError | None = None
+
+
+def _process_job(job: Job) -> ProcessedDoc:
+    from .process import process_document
+
+    return process_document(job.path, job.data, job.sha256)
+
+
+def _is_process(job: Job) -> bool:
+    return job.kind == "process"
+
+
+def _plan(paths, writer: Writer, max_bytes: int, in_flight: set) -> Iterator[Job]:
+    for path in iter_files(paths):
+        src = read_source(path, max_bytes)
+        if isinstance(src, IngestError):
+            yield Job("error", src.path, src.sha256, error=src)
+            continue
+        if src.sha256 in in_flight or writer.document_by_sha(src.sha256) is not None:
+            yield Job("known", src.path, src.sha256)
+            continue
+        in_flight.add(src.sha256)
+        yield Job("process", src.path, src.sha256, data=src.data)
+
+
+class _Progress:
+    """A rich progress bar on stderr with documents/s and chars/s (a no-op when disabled)."""
+
+    def __init__(self, enabled: bool, total: int | None):
+        self.enabled = enabled
+        self.bar = None
+        self.t0 = time.perf_counter()
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TextColumn("{task.fields[rates]}"), console=Console(stderr=True), transient=False)
+        self.task = self.bar.add_task("ingest", total=total, rates="")
+        self.bar.start()
+
+    def update(self, done: int, docs: int, chars: int, errors: int) -> None:
+        if self.bar is None:
+            return
+        dt = max(time.perf_counter() - self.t0, 1e-9)
+        self.bar.update(self.task, completed=done,
+                        rates=f"{docs / dt:.1f} docs/s  {chars / dt / 1000:.1f}k chars/s  {errors} errors")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike, workers: int | None = None,
+                 engine: str = "local", scheduler: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                 progress: bool = False, batch_size: int = 64, batch_seconds: float = 2.0) -> Summary:
+    """Load every file under ``paths`` into the database at ``db_path``; rerunnable and incremental.
+
+    Files are read and hashed here, new content is processed in ``workers`` processes, and the results
+    are written by this process in transactions of up to ``batch_size`` documents (or ``batch_seconds``).
+    A file that cannot be loaded becomes a row in ``ingest_errors`` and in ``Summary.errors``; the batch
+    continues.
+    """
+    from .parallel import make_runner
+
+    t0 = time.perf_counter()
+    paths = [os.fspath(p) for p in paths]
+    db = open_db(db_path)
+    writer = Writer(db)
+    writer.load_regions()
+    summary = Summary(db_path=os.fspath(db_path))
+    runner = make_runner(engine, workers=workers, scheduler=scheduler)  # pool starts before any bar thread
+    total = count_files(paths) if progress else None
+    bar = _Progress(progress, total)
+    in_flight: set[str] = set()
+    failed: dict[str, IngestError] = {}  # sha → error, for later paths with the same failing content
+    last_commit = time.perf_counter()
+    pending = 0
+    try:
+        for job, result in runner(_process_job, _plan(paths, writer, max_bytes, in_flight), _is_process):
+            summary.files += 1
+            writer.begin()
+            _write_one(writer, summary, job, result, failed)
+            if job.kind == "process":
+                in_flight.discard(job.sha256)
+            pending += 1
+            if pending >= batch_size or time.perf_counter() - last_commit >= batch_seconds:
+                writer.commit()
+                pending, last_commit = 0, time.perf_counter()
+            bar.update(summary.files, summary.documents, summary.chars, len(summary.errors))
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    finally:
+        bar.close()
+        try:
+            if summary.documents or summary.replaced:
+                db.conn.execute("PRAGMA optimize")  # refresh planner statistics after a real load
+            db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass
+        db.conn.close()
+    summary.elapsed = time.perf_counter() - t0
+    return summary
+
+
+def _write_one(writer: Writer, summary: Summary, job: Job, result, failed: dict) -> None:
+    from .parallel import WorkerCrash
+
+    if job.kind == "error":
+        writer.record_error(job.error)
+        summary.errors.append(job.error)
+        return
+    if job.kind == "known":
+        if writer.document_by_sha(job.sha256) is None:  # an earlier job with this content failed
+            first = failed.get(job.sha256)
+            msg = first.message if first else "content failed earlier in this run"
+            err = IngestError(job.path, first.stage if first else "process", msg, sha256=job.sha256)
+            writer.record_error(err)
+            summary.errors.append(err)
+            return
+        outcome = writer.add_path(job.path, job.sha256)
+        if outcome == "unchanged":
+            summary.unchanged += 1
+        elif outcome == "replaced":
+            summary.replaced += 1
+        else:
+            summary.aliases += 1
+        return
+    if isinstance(result, WorkerCrash):
+        result = ProcessedDoc(job.path, job.sha256, len(job.data or b""),
+                              error=IngestError(job.path, "worker", result.message, sha256=job.sha256))
+    if result.error is not None:
+        failed[job.sha256] = result.error
+        writer.record_error(result.error)
+        summary.errors.append(result.error)
+        return
+    writer.conn.execute("SAVEPOINT doc")
+    try:
+        outcome, counts = writer.write_document(result)
+    except (sqlite3.IntegrityError, sqlite3.InterfaceError, ValueError, TypeError, KeyError, IndexError) as e:
+        writer.conn.execute("ROLLBACK TO doc")
+        writer.conn.execute("RELEASE doc")
+        if writer.dedupe is not None:  # drop whatever the dedupe index remembered of the rolled-back rows
+            writer.dedupe.forget_document(writer._next["documents"] - 1)
+        err = IngestError(job.path, "write", f"{type(e).__name__}: {e}", sha256=job.sha256)
+        failed[job.sha256] = err
+        writer.record_error(err)
+        summary.errors.append(err)
+        return
+    writer.conn.execute("RELEASE doc")
+    if outcome == "new":
+        summary.new += 1
+    elif outcome == "replaced":
+        summary.replaced += 1
+    else:
+        summary.aliases += 1
+    summary.add(counts)
+
+
+# -------------------------------------------------------------------------------- query re-exports
+
+def claims_frame(db, metric, period=None, include_duplicates=False):
+    """Claims of one metric across regions (see :func:`pipeline.query.claims_frame`)."""
+    from .query import claims_frame as _claims_frame
+
+    return _claims_frame(db, metric, period, include_duplicates=include_duplicates)
+
+
+def conflicts_frame(db, tolerance=0.01):
+    """Claims of the same region, metric and period that disagree (see :func:`pipeline.query.conflicts_frame`)."""
+    from .query import conflicts_frame as _conflicts_frame
+
+    return _conflicts_frame(db, tolerance)
+
+
+def duplicate_clusters(db) -> list[dict]:
+    """Clusters of repeated paragraphs: ``[{"canonical": id, "members": [ids], "text": ...}]``."""
+    try:
+        from .dedupe import DedupeIndex
+    except ImportError:
+        DedupeIndex = None
+    if DedupeIndex is not None:
+        return DedupeIndex(db.conn).clusters()
+    out = []
+    for canonical, members_json, text in db.conn.execute(
+            "SELECT canonical, duplicates, text FROM duplicate_clusters ORDER BY canonical"):
+        out.append({"canonical": canonical, "members": [canonical, *sorted(json.loads(members_json))], "text": text})
+    return out
+
+
+def table_counts(db) -> dict[str, int]:
+    """Row count of every table (views excluded): what the idempotence tests compare."""
+    return {t: db.conn.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0] for t in db.table_names()
+            if not t.startswith("sqlite_")}
