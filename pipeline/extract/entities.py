@@ -1,0 +1,277 @@
+"""Entity mentions by rule: regions (with adcodes), projects and mechanisms.
+
+:func:`extract_entities` is the entry point; projects and mechanisms live in
+:mod:`pipeline.extract.projects` and :mod:`pipeline.extract.mechanisms`, regions here. The output
+is deterministic (same text and meta → same list), so it can serve as silver labels for the
+statistical model.
+
+Regions follow GUIDELINES.md "Settled cases → Regions":
+
+- ``region.full_form`` — a name with its administrative suffix (四川省, 甘孜州, 温江区) counts
+  wherever it stands, also in government bodies (四川省人民政府 → 四川省), but not inside the name of
+  a company, medium, fund, bank or non-government institution (云南省工程咨询公司). Address chains
+  split by themselves (辽宁省沈阳市 → 辽宁省 + 沈阳市).
+- ``region.new_area`` — a state-level new area (四川天府新区, 天府新区): a region without a code.
+- ``region.short_form`` — a bare name (甘孜, 成都, 广东) counts only where it stands as a place:
+  not fused into a proper name (甘孜日报, 红河烟厂, 天城工业园区), a slogan (健康四川) or a
+  《document title》; a county's bare name (柞水, 温江) needs the document to be about its city or
+  province, or to name it in full somewhere.
+- ``region.unlisted`` — a county-like name that the gazetteer lacks but the document shows to be a
+  government (天城县人民政府, 中共天城县委): each occurrence of that full name, without adcode.
+
+Ambiguous names (朝阳区) are resolved with the document's region and the regions it names in full;
+what stays ambiguous gets no adcode.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+import yaml
+
+from .. import regions as gz
+from .. import rules_dir
+from ..mention import Mention
+from ..segment import cut, posseg
+
+__all__ = ["extract_entities", "extract_regions", "name_lexicons"]
+
+_CJK = regex.compile(r"\p{Han}")
+_CHAIN = regex.compile(r"[\p{Han}A-Za-z0-9]{1,14}")
+_UNLISTED = regex.compile(
+    r"(?:(?<=中共)|(?<![\p{Han}]))"
+    r"(?P<name>[\p{Han}]{2}[县市区])"
+    r"(?=人民政府|人民代表大会|委员会|政协|人大|委(?![员]))")
+_NAME_TAGS_BAD = ("p", "r", "v", "c", "d", "u", "m", "q", "f", "t", "a")
+_DEICTIC_FIRST = set("全我本该各省市县区州这那此两")
+_CHAIN_STOP = regex.compile(r"[的和与及、在对把将等为是于从向就并且或]")
+_BOOK = regex.compile(r"《[^《》\n]{1,80}》")
+
+
+@lru_cache(maxsize=1)
+def name_lexicons() -> dict[str, tuple[str, ...]]:
+    """The word lists of ``rules/lexicons/names.yaml``, longest words first."""
+    data = yaml.safe_load((rules_dir() / "lexicons" / "names.yaml").read_text(encoding="utf-8")) or {}
+    return {k: tuple(sorted(set(v), key=len, reverse=True)) for k, v in data.items()}
+
+
+@lru_cache(maxsize=1)
+def _lex_res() -> dict[str, regex.Pattern]:
+    lx = name_lexicons()
+
+    def alt(key):
+        return "|".join(map(regex.escape, lx.get(key, ()))) or "(?!)"
+
+    return {
+        "org": regex.compile(rf"(?:{alt('org_suffixes')})"),
+        "gov": regex.compile(rf"(?:{alt('gov_words')})"),
+        "fused": regex.compile(rf"(?:{alt('fused_next')})"),
+        "slogan": regex.compile(rf"(?:{alt('slogan_prefixes')})$"),
+        "dateline": regex.compile(rf"(?:{alt('dateline_next')})"),
+        "predicate": regex.compile(rf"(?:{alt('predicates')})"),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    start: int
+    end: int
+    text: str
+    forms: tuple  # tuple[gz.Form, ...]; empty for unlisted names
+
+    @property
+    def is_full(self) -> bool:
+        return not self.forms or any(f.form == "full" for f in self.forms)
+
+
+def _scan(text: str) -> list[_Hit]:
+    """Leftmost-longest, non-overlapping occurrences of gazetteer forms in ``text``."""
+    raw = []
+    for end_idx, form in gz.automaton().iter(text):
+        start = end_idx - len(form) + 1
+        raw.append((start, end_idx + 1, form))
+    raw.sort(key=lambda t: (t[0], -(t[1] - t[0])))
+    out, last_end = [], -1
+    for s, e, form in raw:
+        if s < last_end:
+            continue
+        out.append(_Hit(s, e, form, gz.candidates(form)))
+        last_end = e
+    return out
+
+
+def _unlisted_names(text: str) -> set[str]:
+    """Names like 天城县 that the text shows to be governments but the gazetteer lacks."""
+    names = set()
+    for m in _UNLISTED.finditer(text):
+        name = m.group("name")
+        if name[0] in _DEICTIC_FIRST or gz.candidates(name):
+            continue
+        # the stem must not itself end a longer known name or be a generic word
+        if name[:2] in {"人民", "中央", "国家", "地方", "城市", "农村", "社区", "街道"}:
+            continue
+        if any(tag.startswith(_NAME_TAGS_BAD) for _, tag in posseg(name[:2])):
+            continue
+        names.add(name)
+    return names
+
+
+def _token_aligned(text: str, start: int, end: int) -> bool:
+    """Whether ``start`` and ``end`` fall on word boundaries of the surrounding text."""
+    lo, hi = max(0, start - 6), min(len(text), end + 6)
+    bounds, pos = {lo}, lo
+    for w in cut(text[lo:hi]):
+        pos += len(w)
+        bounds.add(pos)
+    # the window edges are artificial boundaries
+    return (start in bounds or start == lo) and (end in bounds or end == hi)
+
+
+def _chain_after(text: str, end: int) -> str:
+    """The run of name characters right after ``end``, cut at a function word."""
+    m = _CHAIN.match(text, end)
+    if not m:
+        return ""
+    s = m.group(0)
+    stop = _CHAIN_STOP.search(s)
+    return s[: stop.start()] if stop else s
+
+
+def _in_org_name(text: str, end: int) -> bool:
+    """Whether the region ending at ``end`` opens the name of a company, medium, fund or institution."""
+    res = _lex_res()
+    chain = _chain_after(text, end)
+    if not chain:
+        return False
+    m = res["org"].search(chain)
+    if not m:
+        return False
+    part = chain[: m.start()]
+    if res["gov"].search(part) or res["predicate"].search(part):
+        return False
+    return True
+
+
+def _inside_book_title(text: str, start: int, end: int, books: list[tuple[int, int]]) -> bool:
+    return any(s < start and end < e for s, e in books)
+
+
+def _short_stands_alone(text: str, hit: _Hit, books) -> str | None:
+    """Why a short form counts (a rule-id suffix), or None when it is fused into a name."""
+    res = _lex_res()
+    after = text[hit.end: hit.end + 6]
+    if res["dateline"].match(after):
+        return "dateline"
+    if res["fused"].match(after):
+        return None
+    before = text[max(0, hit.start - 6): hit.start]
+    if res["slogan"].search(before):
+        return None
+    if _inside_book_title(text, hit.start, hit.end, books):
+        return None
+    if _in_org_name(text, hit.end):
+        return None
+    return "short_form"
+
+
+def extract_regions(text: str, meta=None) -> list[Mention]:
+    """Region mentions in normalized ``text`` (see the module docstring for the rules)."""
+    hits = _scan(text)
+    unlisted = _unlisted_names(text)
+    if unlisted:
+        extra = []
+        for name in unlisted:
+            i = text.find(name)
+            while i >= 0:
+                extra.append(_Hit(i, i + len(name), name, ()))
+                i = text.find(name, i + len(name))
+        taken = [(h.start, h.end) for h in extra]
+        hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in taken)] + extra
+        hits.sort(key=lambda h: h.start)
+    stop = gz.short_stoplist()
+    books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
+
+    # Context: the document's region, then every unambiguous full form and province/city short form.
+    context: list[str] = []
+    home = getattr(meta, "region_adcode", None) if meta is not None else None
+    if home:
+        context += list(gz.ancestors(home))
+    full_codes: set[str] = set()
+    for h in hits:
+        if not h.forms:
+            continue
+        f = gz.resolve(h.forms, None)
+        if f is None:
+            continue
+        r = f.region
+        if h.is_full or (r.level in ("province", "city") and h.text not in stop):
+            if r.adcode:
+                context += list(gz.ancestors(r.adcode))
+                if h.is_full:
+                    full_codes.add(r.adcode)
+            elif r.province_adcode:
+                context.append(r.province_adcode)
+    context = list(dict.fromkeys(context))
+
+    out: list[Mention] = []
+    for h in hits:
+        if not h.forms:  # an unlisted government name (天城县)
+            if _in_org_name(text, h.end):
+                continue
+            level = "county" if h.text.endswith(("县", "区")) else "city"
+            out.append(Mention(kind="region", text=h.text, start=h.start, end=h.end,
+                               rule="region.unlisted", level=level))
+            continue
+        full = h.is_full
+        forms = [f for f in h.forms if f.form == ("full" if full else "short")]
+        if not full and h.text in stop:
+            continue
+        if not _token_aligned(text, h.start, h.end) and not (full and len(h.text) >= 3):
+            continue
+        if full:
+            if _in_org_name(text, h.end):
+                continue
+            rule = "region.new_area" if any(f.region.level == "new_area" for f in forms) else "region.full_form"
+        else:
+            why = _short_stands_alone(text, h, books)
+            if why is None:
+                continue
+            rule = "region.dateline" if why == "dateline" else "region.short_form"
+            # a bare county name needs its city/province in context or its full form in the text
+            plausible = [f for f in forms if f.region.level != "county"
+                         or f.region.adcode in full_codes
+                         or (f.region.parent_adcode in context)]
+            if not plausible:
+                continue
+            forms = plausible
+        f = gz.resolve(forms, context)
+        if f is None:
+            # ambiguous: keep full forms without a code, drop bare names
+            if not full:
+                continue
+            levels = {g.region.level for g in forms}
+            out.append(Mention(kind="region", text=h.text, start=h.start, end=h.end, rule=rule,
+                               level=levels.pop() if len(levels) == 1 else None))
+            continue
+        r = f.region
+        out.append(Mention(kind="region", text=h.text, start=h.start, end=h.end, rule=rule,
+                           adcode=r.adcode, level=r.level))
+    return out
+
+
+def extract_entities(text: str, *, meta=None) -> list[Mention]:
+    """Region, project and mechanism mentions of normalized ``text``, in reading order.
+
+    ``meta`` is the document's :class:`~pipeline.docmeta.DocMeta` (or None): its region resolves
+    ambiguous place names. Mentions of different kinds may nest (a project containing a region);
+    at one start the container comes first.
+    """
+    from .mechanisms import extract_mechanisms
+    from .projects import extract_projects
+
+    found = extract_regions(text, meta)
+    found += extract_projects(text)
+    found += extract_mechanisms(text)
+    found.sort(key=lambda m: (m.start, -(m.end - m.start), m.kind))
+    return found

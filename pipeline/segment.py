@@ -1,0 +1,102 @@
+"""Word segmentation and part-of-speech tagging behind one small interface.
+
+The back-end is a configuration value, as in spaCy's Chinese tokenizer: ``jieba`` (the default;
+served by the Rust port ``rjieba`` where it offers the function, else by pure-Python ``jieba``)
+or ``pkuseg`` (optional, imported only when asked for). Pick it per call with ``backend=`` or for
+the whole process with the ``GONGBAO_SEGMENTER`` environment variable. Dictionaries and models
+are loaded once per process.
+
+>>> cut("温江区罗欣药业医药健康产业园")[:2]
+['温江区', '罗欣']
+>>> posseg("加快推进")[0]
+('加快', 'v')
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+BACKENDS = ("jieba", "pkuseg")
+ENV_VAR = "GONGBAO_SEGMENTER"
+
+__all__ = ["BACKENDS", "ENV_VAR", "backend_name", "cut", "posseg", "cut_for_search"]
+
+
+def backend_name(backend: str | None = None) -> str:
+    """The back-end to use: ``backend`` if given, else ``$GONGBAO_SEGMENTER``, else ``jieba``."""
+    name = (backend or os.environ.get(ENV_VAR) or "jieba").strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(f"unknown segmenter {name!r}; choose one of {BACKENDS} "
+                         f"(argument `backend` or ${ENV_VAR})")
+    return name
+
+
+@lru_cache(maxsize=1)
+def _rjieba():
+    """The Rust jieba port, or None when it is not installed."""
+    try:
+        import rjieba
+    except ImportError:  # pragma: no cover - rjieba is a declared dependency
+        return None
+    return rjieba
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import logging
+
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+@lru_cache(maxsize=1)
+def _pkuseg(postag: bool):
+    try:
+        import pkuseg
+    except ImportError as e:
+        raise ImportError("the pkuseg segmenter is not installed: `pip install spacy-pkuseg` "
+                          "(or pkuseg), or use the default jieba back-end") from e
+    return pkuseg.pkuseg(postag=postag)
+
+
+def cut(text: str, *, backend: str | None = None) -> list[str]:
+    """Words of ``text`` (precise mode, HMM for unknown words); ``"".join(cut(t)) == t``."""
+    name = backend_name(backend)
+    if name == "pkuseg":
+        return list(_pkuseg(False).cut(text)) if text else []
+    rj = _rjieba()
+    if rj is not None:
+        return rj.cut(text, True)
+    return list(_jieba().cut(text, HMM=True))
+
+
+def posseg(text: str, *, backend: str | None = None) -> list[tuple[str, str]]:
+    """``(word, tag)`` pairs with jieba's (ICTCLAS-style) tags: ``v`` verb, ``n`` noun, ``ns`` place …"""
+    name = backend_name(backend)
+    if name == "pkuseg":
+        return [tuple(p) for p in _pkuseg(True).cut(text)] if text else []
+    rj = _rjieba()
+    if rj is not None:
+        return rj.tag(text, True)
+    return [(p.word, p.flag) for p in _jieba().posseg.cut(text, HMM=True)]
+
+
+def cut_for_search(text: str, *, backend: str | None = None) -> list[str]:
+    """Words of ``text`` plus the shorter words inside long ones (search-engine mode).
+
+    pkuseg has no search mode; there the long words are followed by their jieba sub-words.
+    """
+    name = backend_name(backend)
+    if name == "pkuseg":
+        out = []
+        for w in cut(text, backend="pkuseg"):
+            out += [s for s in cut_for_search(w, backend="jieba") if s != w] + [w] if len(w) > 2 else [w]
+        return out
+    rj = _rjieba()
+    if rj is not None:
+        return rj.cut_for_search(text, True)
+    return list(_jieba().cut_for_search(text, HMM=True))
