@@ -812,3 +812,52 @@ def table_counts(db) -> dict[str, int]:
     """Row count of every table (views excluded): what the idempotence tests compare."""
     return {t: db.conn.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0] for t in db.table_names()
             if not t.startswith("sqlite_")}
+
+
+def check_integrity(db) -> list[str]:
+    """Problems that must never exist after any run, crashed or not; ``[]`` when the database is sound.
+
+    Checks SQLite's own integrity and foreign keys, orphan rows, documents whose stored row counts do
+    not match their rows (a half-written document), paths without documents, and that the full-text
+    index holds exactly the paragraphs.
+    """
+    conn = db.conn
+    problems = []
+    ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    if ok != "ok":
+        problems.append(f"integrity_check: {ok}")
+    for table, rowid, parent, fkid in conn.execute("PRAGMA foreign_key_check"):
+        problems.append(f"foreign key: {table} row {rowid} points at a missing {parent} row")
+    orphan_sql = {
+        "paragraphs without document": "SELECT count(*) FROM paragraphs WHERE document_id NOT IN (SELECT id FROM documents)",
+        "mentions without document": "SELECT count(*) FROM mentions WHERE document_id NOT IN (SELECT id FROM documents)",
+        "mentions without paragraph": "SELECT count(*) FROM mentions WHERE paragraph_id IS NOT NULL "
+                                      "AND paragraph_id NOT IN (SELECT id FROM paragraphs)",
+        "claims without document": "SELECT count(*) FROM claims WHERE document_id NOT IN (SELECT id FROM documents)",
+        "claims without paragraph": "SELECT count(*) FROM claims WHERE paragraph_id IS NOT NULL "
+                                    "AND paragraph_id NOT IN (SELECT id FROM paragraphs)",
+        "documents without a path": "SELECT count(*) FROM documents WHERE id NOT IN (SELECT document_id FROM document_paths)",
+        "paths without document": "SELECT count(*) FROM document_paths WHERE document_id NOT IN (SELECT id FROM documents)",
+        "documents with missing paragraphs": "SELECT count(*) FROM documents d WHERE n_paragraphs != "
+                                             "(SELECT count(*) FROM paragraphs p WHERE p.document_id = d.id)",
+        "documents with missing mentions": "SELECT count(*) FROM documents d WHERE n_mentions != "
+                                           "(SELECT count(*) FROM mentions m WHERE m.document_id = d.id)",
+        "documents with missing claims": "SELECT count(*) FROM documents d WHERE n_claims != "
+                                         "(SELECT count(*) FROM claims c WHERE c.document_id = d.id)",
+        "paragraphs duplicating a paragraph of their own": "SELECT count(*) FROM paragraphs WHERE duplicate_of = id",
+        "documents with an error row": "SELECT count(*) FROM ingest_errors e JOIN document_paths p ON p.path = e.path",
+    }
+    for what, sql in orphan_sql.items():
+        n = conn.execute(sql).fetchone()[0]
+        if n:
+            problems.append(f"{n} {what}")
+    if "paragraphs_fts" in db.table_names():
+        n_fts = conn.execute("SELECT count(*) FROM paragraphs_fts").fetchone()[0]
+        n_par = conn.execute("SELECT count(*) FROM paragraphs").fetchone()[0]
+        if n_fts != n_par:
+            problems.append(f"full-text index has {n_fts} rows for {n_par} paragraphs")
+        stray = conn.execute("SELECT count(*) FROM paragraphs_fts WHERE rowid NOT IN (SELECT id FROM paragraphs)"
+                             ).fetchone()[0]
+        if stray:
+            problems.append(f"{stray} full-text rows without a paragraph")
+    return problems
