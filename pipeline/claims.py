@@ -1,0 +1,788 @@
+"""Claims: numbers tied to what they measure, where, and when.
+
+A mention (``43亿元``) is evidence; a *claim* is what researchers compare::
+
+    柞水县 · 重点项目完成投资 · 2020-01-01…2020-05-31 · 4.3e9 CNY · actual
+
+:func:`build_claims` turns the numeric mentions of one normalized document (amount, percent, count) into
+:class:`Claim` records. For each number it finds
+
+* the **metric** — the nearest phrase of ``rules/metrics.yaml`` in the same clause (then the sentence),
+  with the structures reports use: "完成投资X亿元，占年度计划的Y%" (Y is filed under the plan-share
+  companion of X's metric), "同比增长Z%" (the growth companion of the metric before it), "其中 …",
+  "A个项目完成投资B亿元" (generic phrases such as 完成投资 resolve through the sentence's subject);
+* the **subject** — the group it is about (州级重点项目, 省重点项目, 民间投资, a named project);
+* the **region** — an explicit region mention before it in the sentence, else the document's home region;
+* the **period** — an explicit period phrase (1—8月, 上半年, 前三季度, 截至5月底, 2019年 …) before it in the
+  sentence, else the last one earlier in the paragraph, else the document date (see *Periods* below);
+* the **basis** of a ratio (同比, 环比, 两年平均, 占计划, 占比 …) and the **status** (actual, plan, target,
+  cumulative).
+
+Periods
+-------
+Months and quarters take the year written beside them, else the last year written earlier in the sentence
+or paragraph, else the document date's year (去年 = that year − 1). A year-to-date phrase (今年以来, 截至目前,
+and a claim with no period phrase at all) runs from 1 January to the **document date itself** — a report
+dated 2017-08-11 saying 今年以来 gives 2017-01-01…2017-08-11: the text does not say which month's statistics
+it quotes, and the document date is the only date it vouches for. 截至5月底 / 截至8月份 run to the end of
+that month. A target or plan with no period phrase covers the document's whole year. Without a document date
+such periods are left empty (``None``) rather than guessed.
+
+Values: amounts are whole currency units (``unit`` is the ISO currency, ``CNY`` for 元); a growth rate
+written as a fall (下降22%) is stored as ``-22``; qualifiers (约, 左右, 以上) are kept in ``qualifier``.
+
+>>> from pipeline.mention import Mention
+>>> text = "截至5月底，全县95个重点项目完成投资43亿元。"
+>>> ms = [Mention("count", "95个重点项目", 8, 15, "t", value=95, unit="个", object="重点项目"),
+...       Mention("amount", "43亿元", 19, 23, "t", value=4.3e9, currency="CNY")]
+>>> from types import SimpleNamespace
+>>> meta = SimpleNamespace(date="2020-06-10", region_adcode="611026", region_name="柞水县", title=None)
+>>> [(c.metric, c.period_end, c.value) for c in build_claims(text, ms, meta=meta, paragraphs=[(0, len(text))])]
+[('重点项目个数', '2020-05-31', 95.0), ('重点项目完成投资', '2020-05-31', 4300000000.0)]
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import regex
+import yaml
+
+from . import rules_dir
+from .mention import Mention
+
+__all__ = ["Claim", "Metric", "Taxonomy", "load_taxonomy", "build_claims", "parse_period", "STATUSES"]
+
+STATUSES = ("actual", "plan", "target", "cumulative")
+NUMERIC_KINDS = ("amount", "percent", "count")
+_PERCENT_UNITS = {"%", "pp", "times", "‰"}
+
+
+# --------------------------------------------------------------------------------------------------
+# The record
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One figure: region × metric × period × value, with the evidence it was read from."""
+
+    metric: str
+    value: float
+    unit: str
+    status: str = "actual"
+    basis: str | None = None
+    subject: str | None = None
+    region_adcode: str | None = None
+    region_name: str | None = None
+    period_start: str | None = None  # ISO date
+    period_end: str | None = None
+    qualifier: str | None = None
+    value_max: float | None = None
+    document: str | None = None  # the document's title (the store links claims by document id)
+    paragraph_index: int | None = None
+    sentence_start: int = 0
+    sentence_end: int = 0
+    start: int = 0  # the clause span(s) the claim was read from
+    end: int = 0
+    mention_indexes: tuple[int, ...] = ()
+    evidence: tuple = field(default=(), compare=False)  # (key, value) notes: how metric/region/period were found
+
+    def to_row(self) -> dict:
+        """The ``claims`` table row (ids are added by the store)."""
+        return {
+            "metric": self.metric, "subject": self.subject,
+            "region_adcode": self.region_adcode, "region_name": self.region_name,
+            "period_start": self.period_start, "period_end": self.period_end,
+            "value": self.value, "value_max": self.value_max, "unit": self.unit,
+            "qualifier": self.qualifier, "status": self.status, "basis": self.basis,
+            "paragraph_index": self.paragraph_index,
+            "sentence_start": self.sentence_start, "sentence_end": self.sentence_end,
+            "start": self.start, "end": self.end,
+            "mention_indexes": tuple(self.mention_indexes),
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# The taxonomy (rules/metrics.yaml)
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Metric:
+    id: str
+    kind: str  # amount | percent | count
+    description: str = ""
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    status: str | None = None
+    period: str = "flow"  # flow | annual
+    growth: str | None = None
+    plan_share: str | None = None
+    base: str | None = None
+    units: tuple[str, ...] = ()  # counts: the classifiers accepted (个, 项 …)
+    derived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """A metric phrase (``metric`` set) or a generic one (``by_subject`` set) found in text."""
+
+    start: int
+    end: int
+    kind: str
+    metric: str | None
+    generic: int | None = None  # index into Taxonomy.generic
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    metrics: dict
+    generic: tuple  # (phrases, by_subject dict, default, kind)
+    subjects: tuple  # (class, compiled regex)
+    phrase_re: re.Pattern
+    phrase_map: dict  # literal phrase → ("metric", id) | ("generic", index)
+    pattern_res: tuple  # (compiled regex, metric id)
+    cases: tuple
+
+    def metric(self, mid: str) -> Metric:
+        try:
+            return self.metrics[mid]
+        except KeyError:
+            raise KeyError(f"metric {mid!r} is not in rules/metrics.yaml") from None
+
+    def growth_of(self, mid: str) -> str:
+        m = self.metric(mid)
+        if m.kind == "percent":
+            return self.growth_of(m.base) if m.base else mid
+        return m.growth or f"{mid}增速"
+
+    def plan_share_of(self, mid: str) -> str:
+        m = self.metric(mid)
+        if m.kind == "percent" and m.base:
+            return self.plan_share_of(m.base)
+        return m.plan_share or f"{mid}计划完成率"
+
+    def find_phrases(self, text: str, start: int, end: int) -> list[_Phrase]:
+        """Metric and generic phrases in ``text[start:end]``, leftmost-longest, non-overlapping."""
+        found: list[_Phrase] = []
+        for rx, mid in self.pattern_res:
+            for m in rx.finditer(text, start, end):
+                found.append(_Phrase(m.start(), m.end(), self.metrics[mid].kind, mid))
+        for m in self.phrase_re.finditer(text, start, end):
+            what, ref = self.phrase_map[m.group()]
+            if what == "metric":
+                found.append(_Phrase(m.start(), m.end(), self.metrics[ref].kind, ref))
+            else:
+                found.append(_Phrase(m.start(), m.end(), self.generic[ref][3], None, ref))
+        found.sort(key=lambda p: (p.start, -(p.end - p.start)))
+        out: list[_Phrase] = []
+        for p in found:
+            if out and p.start < out[-1].end:
+                continue
+            out.append(p)
+        return out
+
+
+def _derived(mid: str, base: Metric, what: str) -> Metric:
+    desc = f"{base.id}的{'增速' if what == 'growth' else '计划（目标）完成比例'}"
+    return Metric(id=mid, kind="percent", description=desc, base=base.id, derived=True)
+
+
+@lru_cache(maxsize=4)
+def load_taxonomy(path: str | None = None) -> Taxonomy:
+    """The metric taxonomy from ``rules/metrics.yaml`` (cached), with growth/plan-share companions added."""
+    p = Path(path) if path else rules_dir() / "metrics.yaml"
+    data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    metrics: dict[str, Metric] = {}
+    for row in data["metrics"]:
+        m = Metric(id=row["id"], kind=row["kind"], description=row.get("description", ""),
+                   phrases=tuple(row.get("phrases") or ()), patterns=tuple(row.get("patterns") or ()),
+                   status=row.get("status"), period=row.get("period", "flow"), growth=row.get("growth"),
+                   plan_share=row.get("plan_share"), base=row.get("base"),
+                   units=tuple(row.get("units") or (("个", "项") if row["kind"] == "count" else ())))
+        if m.id in metrics:
+            raise ValueError(f"{p}: metric {m.id!r} defined twice")
+        if m.kind not in NUMERIC_KINDS:
+            raise ValueError(f"{p}: metric {m.id!r} has kind {m.kind!r}; expected one of {NUMERIC_KINDS}")
+        metrics[m.id] = m
+    for m in list(metrics.values()):
+        if m.kind == "percent":
+            continue
+        for what, mid in (("growth", m.growth or f"{m.id}增速"), ("plan_share", m.plan_share or f"{m.id}计划完成率")):
+            if mid not in metrics:
+                metrics[mid] = _derived(mid, m, what)
+    for m in metrics.values():
+        if m.base and m.base not in metrics:
+            raise ValueError(f"{p}: metric {m.id!r} has unknown base {m.base!r}")
+    generic = []
+    for g in data.get("generic") or ():
+        for ref in list((g.get("by_subject") or {}).values()) + [g.get("default")]:
+            if ref is not None and ref not in metrics:
+                raise ValueError(f"{p}: generic phrase {g['phrases']} refers to unknown metric {ref!r}")
+        generic.append((tuple(g["phrases"]), dict(g.get("by_subject") or {}), g.get("default"), g["kind"]))
+    phrase_map: dict[str, tuple[str, object]] = {}
+    for m in metrics.values():
+        for ph in m.phrases:
+            if ph in phrase_map and phrase_map[ph] != ("metric", m.id):
+                raise ValueError(f"{p}: phrase {ph!r} names both {phrase_map[ph][1]!r} and {m.id!r}")
+            phrase_map[ph] = ("metric", m.id)
+    for i, g in enumerate(generic):
+        for ph in g[0]:
+            phrase_map.setdefault(ph, ("generic", i))
+    alts = sorted(phrase_map, key=len, reverse=True)
+    phrase_re = re.compile("|".join(re.escape(a) for a in alts))
+    pattern_res = tuple((re.compile(rx), m.id) for m in metrics.values() for rx in m.patterns)
+    subjects = tuple((cls, re.compile("|".join(f"(?:{rx})" for rx in rxs)))
+                     for cls, rxs in (data.get("subjects") or {}).items())
+    return Taxonomy(metrics, tuple(generic), subjects, phrase_re, phrase_map, pattern_res,
+                    tuple(data.get("cases") or ()))
+
+
+# --------------------------------------------------------------------------------------------------
+# Text structure: sentences and clauses
+# --------------------------------------------------------------------------------------------------
+_SENT_END = re.compile(r"[。！？!?\n]+")
+_CLAUSE_SEP = re.compile(r"[，,；;：:]")
+
+
+def _spans(text: str, start: int, end: int, sep: re.Pattern) -> list[tuple[int, int]]:
+    out, s = [], start
+    for m in sep.finditer(text, start, end):
+        if m.start() > s:
+            out.append((s, m.start()))
+        s = m.end()
+    if s < end:
+        out.append((s, end))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Periods
+# --------------------------------------------------------------------------------------------------
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+              "十一": 11, "十二": 12, "〇": 0, "零": 0}
+_M = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
+_Y = r"(?:(?P<y>(?:19|20)\d\d)年|(?P<rel>今年|去年|上年|本年))?"
+_RANGE = r"[-—–~～至到]"
+_PERIOD_RE = regex.compile(  # regex: the year group recurs in branches
+    r"(?P<ytd>今年以来|年初以来|今年来|本年以来|截至目前|截止目前|截止到目前|截至到目前|目前为止|至今)"
+    rf"|(?:截至|截止到?|到){_Y}(?P<upto>{_M})月(?:份|底|末)?"
+    rf"|{_Y}(?P<m1>{_M}){_RANGE}(?P<m2>{_M})月份?"
+    rf"|{_Y}前(?P<nmonths>{_M}|[1-9])个月"
+    rf"|{_Y}(?P<half>上半年|下半年)"
+    rf"|{_Y}(?P<qprefix>前|第)?(?P<q>[一二三四1-4])季度"
+    rf"|{_Y}(?P<month>{_M})月份?(?![底末]前)"
+    r"|(?P<fullyear>全年|年底前)"
+    r"|(?P<yonly>(?:19|20)\d\d)年(?![\d一二三四五六七八九十]|[-—–~～至到]|同期)"
+    r"|(?P<relyear>去年|上年)(?!同期)"
+)
+_YEAR_RE = re.compile(r"(?P<y>(?:19|20)\d\d)年(?!同期)|(?P<rel>去年|上年)(?!同期)")
+
+
+def _num(s: str) -> int:
+    return int(s) if s.isdigit() else _CN_DIGITS[s]
+
+
+def _month_end(y: int, m: int) -> str:
+    return date(y, m, calendar.monthrange(y, m)[1]).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class _Period:
+    start: int
+    end: int
+    year: int | None  # the explicit year written in the phrase (None: resolve from context)
+    rel: str | None
+    spec: tuple  # (kind, a, b)
+
+
+def find_periods(text: str, start: int = 0, end: int | None = None) -> list[_Period]:
+    """Period phrases in ``text[start:end]`` (unresolved: the year may come from context)."""
+    out = []
+    for m in _PERIOD_RE.finditer(text, start, len(text) if end is None else end):
+        g = m.groupdict()
+        y = int(g["y"]) if g.get("y") else None
+        rel = g.get("rel")
+        if g["ytd"]:
+            spec = ("ytd", None, None)
+        elif g["upto"]:
+            spec = ("months", 1, _num(g["upto"]))
+        elif g["m1"]:
+            spec = ("months", _num(g["m1"]), _num(g["m2"]))
+        elif g["nmonths"]:
+            spec = ("months", 1, _num(g["nmonths"]))
+        elif g["half"]:
+            spec = ("months", 1, 6) if g["half"] == "上半年" else ("months", 7, 12)
+        elif g["q"]:
+            q = _num(g["q"])
+            spec = ("months", 1, 3 * q) if g["qprefix"] == "前" else ("months", 3 * q - 2, 3 * q)
+        elif g["month"]:
+            mm = _num(g["month"])
+            spec = ("months", mm, mm)
+        elif g["fullyear"]:
+            spec = ("year", None, None)
+        elif g["yonly"]:
+            y, spec = int(g["yonly"]), ("year", None, None)
+        else:
+            rel, spec = g["relyear"], ("year", None, None)
+        if spec[0] == "months" and not (1 <= spec[1] <= spec[2] <= 12):
+            continue
+        out.append(_Period(m.start(), m.end(), y, rel, spec))
+    return out
+
+
+def parse_period(phrase: str, doc_date: str | None = None, year: int | None = None) -> tuple[str | None, str | None]:
+    """``(period_start, period_end)`` of one period phrase, resolved against a document date.
+
+    >>> parse_period("1—8月", year=2019)
+    ('2019-01-01', '2019-08-31')
+    >>> parse_period("今年以来", "2017-08-11")
+    ('2017-01-01', '2017-08-11')
+    >>> parse_period("截至5月底", "2020-06-10")
+    ('2020-01-01', '2020-05-31')
+    >>> parse_period("前三季度", "2021-11-01")
+    ('2021-01-01', '2021-09-30')
+    """
+    ps = find_periods(phrase)
+    if not ps:
+        raise ValueError(f"no period phrase in {phrase!r}")
+    return _resolve(ps[0], _parse_date(doc_date), year)
+
+
+def _parse_date(s) -> date | None:
+    if s is None:
+        return None
+    if isinstance(s, date):
+        return s
+    try:
+        return date.fromisoformat(str(s)[:10])
+    except ValueError:
+        return None
+
+
+def _resolve(p: _Period, doc: date | None, ctx_year: int | None) -> tuple[str | None, str | None]:
+    y = p.year
+    if y is None and p.rel in ("去年", "上年"):
+        y = doc.year - 1 if doc else None
+    if y is None and p.rel in ("今年", "本年"):
+        y = doc.year if doc else None
+    if y is None:
+        y = ctx_year if ctx_year is not None else (doc.year if doc else None)
+    if y is None:
+        return None, None
+    kind, a, b = p.spec
+    if kind == "ytd":
+        if doc is None or doc.year != y:
+            return None, None
+        return f"{y}-01-01", doc.isoformat()
+    if kind == "year":
+        return f"{y}-01-01", f"{y}-12-31"
+    return f"{y}-{a:02d}-01", _month_end(y, b)
+
+
+def _iso_period(value) -> tuple[str, str] | None:
+    """A date mention's ISO value (``2019``, ``2019-08``, ``2019-08-31``, ``A/B``) as a period, if explicit."""
+    if not isinstance(value, str) or not re.match(r"^(?:19|20)\d\d", value):
+        return None
+    a, _, b = value.partition("/")
+    b = b or a
+
+    def lo(s):
+        parts = s.split("-")
+        return "-".join(parts + ["01"] * (3 - len(parts)))
+
+    def hi(s):
+        parts = s.split("-")
+        if len(parts) == 1:
+            return f"{parts[0]}-12-31"
+        if len(parts) == 2:
+            return _month_end(int(parts[0]), int(parts[1]))
+        return s
+
+    try:
+        return date.fromisoformat(lo(a)).isoformat(), date.fromisoformat(hi(b)).isoformat()
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Cues: status, basis, growth, share
+# --------------------------------------------------------------------------------------------------
+_SHARE_RE = re.compile(
+    r"(?:占|完成|达到?|为)(?:了)?[^，。；、]{0,12}?(?:计划|目标|任务)(?:[^，。；]{0,16}?)的?(?:比例|比重)?(?:为|达)?$")
+_SHARE_TOTAL_RE = re.compile(r"占(?P<of>[^，。；、的]{1,12}?)(?:的)?(?:比重|比例)?(?:为|达到?)?$")
+_GROWTH_RE = re.compile(r"(?:同比|环比)?(?:分别)?(?:增长|下降|增速为?|增幅为?|降幅为?|回落|减少|上升|增加|下滑|涨幅为?|提高|负增长)"
+                        r"(?:了)?(?:达到?|高达|为)?$")
+_DOWN_RE = re.compile(r"下降|降幅|回落|减少|下滑|负增长")
+_LEVEL_RE = re.compile(r"(?:提高|上升|增加|下降|降低)(?:到|至)$")
+_VS_RE = re.compile(r"(?P<cmp>高于|低于|快于|慢于|超过?)(?P<ref>全国|全省|全市|全州|序时进度|[^，。；]{1,8}?)(?:平均水平)?$")
+_BASIS_RE = re.compile(r"两年平均|同比|环比|比上年同期|比去年同期|与去年同期相比|较上年|较去年|比上年|比去年"
+                       r"|比(?P<y>(?:19|20)\d\d)年(?:同期)?")
+# words in a growth clause that do not name anything (so the clause inherits the sentence's metric)
+_FILLER_RE = re.compile(r"两年平均|同比|环比|比上年同期|比去年同期|与去年同期相比|较上年同期|较上年|较去年|比上年|比去年"
+                        r"|比(?:19|20)\d\d年(?:同期)?|总量|全年|累计|分别|其中|增速|增幅|降幅|同期|均|仍|继续|也|则|达到?|为|了"
+                        r"|[“”\"'、\s]")
+_PLAN_CUE = re.compile(r"计划(?!完成)|年度任务")
+_TARGET_CUE = re.compile(r"力争|确保|争取|预计|有望|力求|目标|预期|明确|拟|将达|要达到|必须达")
+_CUMULATIVE_CUE = re.compile(r"累计")
+
+
+def _basis_of(prefix: str, mention: Mention) -> str:
+    if mention.basis:
+        return mention.basis
+    found = None
+    for m in _BASIS_RE.finditer(prefix):
+        found = m
+    if found is None:
+        return "同比"
+    t = found.group()
+    if t == "两年平均":
+        return "两年平均"
+    if t == "环比":
+        return "环比"
+    if found.group("y"):
+        return f"比{found.group('y')}年同期"
+    return "同比"
+
+
+# --------------------------------------------------------------------------------------------------
+# Building claims
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class _Ctx:
+    """What a sentence has established so far (for 其中 …, 同比增长 … and lists)."""
+
+    last_base: str | None = None  # metric of the last actual amount/count claim in the sentence
+    last_percent_metric: str | None = None
+    last_clause_end: int | None = None  # end of the clause of the last claim
+
+    def continues(self, text: str, cs: int) -> bool:
+        """True when nothing but separators and filler words lies between the last claim's clause and ``cs``."""
+        if self.last_clause_end is None:
+            return False
+        gap = _CLAUSE_SEP.sub("", text[self.last_clause_end:cs])
+        return len(_FILLER_RE.sub("", gap)) <= 2
+
+
+def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
+                 paragraphs: Sequence[tuple[int, int]] | None = None,
+                 taxonomy: Taxonomy | None = None) -> list[Claim]:
+    """Claims of one normalized document, in reading order.
+
+    ``mentions`` are the document's mentions (as from :func:`pipeline.extract.extract_text`); claims refer to
+    them by index. ``meta`` is the document's :class:`~pipeline.docmeta.DocMeta` (date, home region, title);
+    ``paragraphs`` the ``(start, end)`` spans of its paragraphs (default: the whole text).
+    """
+    tax = taxonomy or load_taxonomy()
+    doc_date = _parse_date(getattr(meta, "date", None))
+    home = (getattr(meta, "region_adcode", None), getattr(meta, "region_name", None))
+    title = getattr(meta, "title", None)
+    paras = list(paragraphs) if paragraphs else [(0, len(text))]
+    indexed = sorted(enumerate(mentions), key=lambda im: (im[1].start, -im[1].end))
+    out: list[Claim] = []
+    for pi, (ps, pe) in enumerate(paras):
+        in_para = [(i, m) for i, m in indexed if ps <= m.start < pe]
+        if not in_para:
+            continue
+        carry_period: tuple | None = None  # (start, end, mention index or None) of the last period phrase
+        carry_year: int | None = None
+        for ss, se in _spans(text, ps, pe, _SENT_END):
+            in_sent = [(i, m) for i, m in in_para if ss <= m.start < se]
+            periods = find_periods(text, ss, se)
+            years = [(m.start(), m) for m in _YEAR_RE.finditer(text, ss, se)]
+            if in_sent and any(m.kind in NUMERIC_KINDS for _, m in in_sent):
+                phrases = tax.find_phrases(text, ss, se)
+                clauses = _spans(text, ss, se, _CLAUSE_SEP)
+                ctx = _Ctx()
+                for i, m in in_sent:
+                    if m.kind not in NUMERIC_KINDS or m.value is None:
+                        continue
+                    c = _claim_for(text, i, m, in_sent, phrases, clauses, periods, years, ctx, tax,
+                                   doc_date, home, carry_period, carry_year, (ss, se))
+                    if c is not None:
+                        out.append(Claim(**{**c, "document": title, "paragraph_index": pi}))
+            # carry the sentence's last period phrase and year to the rest of the paragraph
+            if periods:
+                last = periods[-1]
+                carry_period = _resolved_period(last, doc_date, _year_before(years, last.start, doc_date, carry_year),
+                                                in_sent)
+            for _, ym in years:
+                carry_year = _year_value(ym, doc_date) or carry_year
+    return out
+
+
+def _year_value(m: re.Match, doc: date | None) -> int | None:
+    if m.group("y"):
+        return int(m.group("y"))
+    return doc.year - 1 if doc else None
+
+
+def _year_before(years, pos: int, doc: date | None, carry_year: int | None) -> int | None:
+    """The last year written before ``pos`` in the sentence, else the paragraph's."""
+    y = carry_year
+    for s, m in years:
+        if s < pos:
+            y = _year_value(m, doc) or y
+    return y
+
+
+def _resolved_period(p: _Period, doc, ctx_year, in_sent) -> tuple:
+    """``(start, end, mention index)``: a date mention over the phrase wins when its value is explicit."""
+    for i, m in in_sent:
+        if m.kind == "date" and m.start < p.end and p.start < m.end and not m.relative:
+            iso = _iso_period(m.value)
+            if iso and p.spec[0] != "ytd":
+                return (*iso, i)
+            s, e = _resolve(p, doc, ctx_year)
+            return (s, e, i)
+    s, e = _resolve(p, doc, ctx_year)
+    return (s, e, None)
+
+
+def _clause_of(clauses, pos: int) -> tuple[int, int]:
+    for cs, ce in clauses:
+        if cs <= pos < ce:
+            return cs, ce
+    return pos, pos
+
+
+def _subject_before(text: str, tax: Taxonomy, lo: int, hi: int, in_sent) -> tuple[str | None, str | None, int]:
+    """``(class, subject text, position)`` of the nearest subject in ``text[lo:hi]`` (projects included)."""
+    found = [(m.end(), m.end() - m.start(), cls, m.group(), m.start())
+             for cls, rx in tax.subjects for m in rx.finditer(text, lo, hi)]
+    found += [(m.end, m.end - m.start, "项目", m.text, m.start)
+              for _, m in in_sent if m.kind == "project" and lo <= m.start and m.end <= hi]
+    if not found:
+        return None, None, -1
+    _, _, cls, subj, pos = max(found)
+    return cls, subj, pos
+
+
+def _resolve_generic(text, tax, ph: _Phrase, sent, in_sent, mention: Mention) -> tuple[str | None, str | None]:
+    """The metric and subject of a generic phrase (完成投资, 总投资) from the sentence's subject."""
+    phrases, by_subject, default, _ = tax.generic[ph.generic]
+    cls, subj, _pos = _subject_before(text, tax, sent[0], ph.start, in_sent)
+    if cls is None and mention.kind == "amount" and by_subject.get("项目"):
+        # a named thing right before the verb (脚落沼煤矿完成投资741.17万元)
+        cs = max(text.rfind(ch, sent[0], ph.start) for ch in "，,；;：:") + 1
+        cs = max(cs, sent[0])
+        name = re.sub(r"^(?:其中|另外|同时|此外|目前|已|共|累计)+", "", text[cs:ph.start]).strip()
+        name = re.sub(r"(?:累计|已|共|开工以来|今年以来)+$", "", name)
+        if 2 <= len(name) <= 24 and not find_periods(name) and not re.search(r"[全我本]县|[全我本][市区州省]", name):
+            return by_subject["项目"], name
+    if cls is not None and cls in by_subject:
+        return by_subject[cls], subj
+    return default, subj
+
+
+def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years, ctx: _Ctx, tax: Taxonomy,
+               doc_date, home, carry_period, carry_year, sent) -> dict | None:
+    cs, ce = _clause_of(clauses, m.start)
+    prefix = text[cs:m.start]
+    notes: list[tuple[str, str]] = []
+    used = [idx]
+    metric = subject = basis = None
+    value = float(m.value)
+    unit = m.currency or "CNY" if m.kind == "amount" else (m.unit or ("%" if m.kind == "percent" else "个"))
+    metric_pos = m.start
+
+    if m.kind in ("amount", "count"):
+        cands = []
+        # (a) the number's own object / a phrase right after it (95个重点项目, 47个项目已竣工投产)
+        cands += [p for p in phrases if p.kind == m.kind and p.start < m.start < p.end]
+        cands += [p for p in phrases if p.kind == m.kind and m.start <= p.start <= m.end + 1 and p.start < ce]
+        # (b) nearest before it in the clause, (c) right after it in the clause (65.5亿元年度投资计划)
+        cands += [p for p in reversed(phrases) if p.kind == m.kind and cs <= p.start and p.end <= m.start]
+        cands += [p for p in phrases if p.kind == m.kind and m.end <= p.start < min(ce, m.end + 12)]
+        if not cands and m.kind == "amount" and len(_FILLER_RE.sub("", prefix)) <= 2:
+            # (d) a bare number continuing the sentence (…，达到4211亿元): the nearest phrase before it
+            cands += [p for p in reversed(phrases) if p.kind == m.kind and sent[0] <= p.start and p.end <= cs]
+        for p in cands:
+            if p.generic is not None:
+                mid, subj = _resolve_generic(text, tax, p, sent, in_sent, m)
+                if mid is None or tax.metric(mid).kind != m.kind:
+                    continue
+                metric, subject, metric_pos = mid, subj, p.start
+            else:
+                metric, metric_pos = p.metric, p.start
+            break
+        if metric is None:
+            return None
+        met0 = tax.metric(metric)
+        if m.kind == "count" and met0.units and (m.unit or "个") not in met0.units:
+            return None
+        if subject is None:
+            lo = cs if m.kind == "count" else sent[0]
+            cls, subject, _ = _subject_before(text, tax, lo, max(m.end, metric_pos),
+                                              [x for x in in_sent if x[1].kind != "project"])
+            if m.kind == "count" and subject is None and m.object:
+                cls = next((c for c, rx in tax.subjects if rx.fullmatch(m.object)), None)
+                subject = m.object if cls else None
+            if subject is None and m.kind == "count":
+                # the subject may follow the number inside the count (170个州级重点项目)
+                cls, subject, _ = _subject_before(text, tax, m.start, min(ce, m.end + 8), [])
+            if metric in ("全社会固定资产投资",) or tax.metric(metric).base:
+                subject = None
+        if not met0.status:
+            ctx.last_base = metric
+    else:  # percent
+        if _LEVEL_RE.search(prefix):
+            return None
+        share = _SHARE_RE.search(prefix)
+        vs = _VS_RE.search(prefix) if m.unit == "pp" else None
+        own = [p for p in reversed(phrases) if cs <= p.start and p.end <= m.start]
+        pct_phrase = next((p for p in own if p.kind == "percent"), None)
+        base_phrase = next((p for p in own if p.kind in ("amount", "count") and p.generic is None), None)
+        growth = _GROWTH_RE.search(prefix) is not None or (m.direction in ("up", "down") and not share)
+        bare = len(_FILLER_RE.sub("", _GROWTH_RE.sub("", prefix))) <= 2
+        if share:
+            base = (base_phrase.metric if base_phrase and base_phrase.start < share.start() else None) \
+                or (ctx.last_base if ctx.continues(text, cs) or ctx.last_clause_end and ctx.last_clause_end >= cs
+                    else None)
+            if base is None:
+                return None
+            metric, basis = tax.plan_share_of(base), "占计划"
+        elif vs and ("序时进度" in vs.group("ref")) and ctx.last_base:
+            metric, basis = tax.plan_share_of(ctx.last_base), "高于序时进度" if vs.group("cmp") != "低于" else "低于序时进度"
+        elif pct_phrase is not None:
+            metric = pct_phrase.metric
+            metric_pos = pct_phrase.start
+            if vs:
+                basis = vs.group("cmp") + vs.group("ref")
+            elif growth or tax.metric(metric).base and metric == tax.growth_of(metric):
+                basis = _basis_of(prefix, m)
+        elif growth and base_phrase is not None:
+            metric, metric_pos = tax.growth_of(base_phrase.metric), base_phrase.start
+            basis = _basis_of(prefix, m)
+        elif growth and bare and (ctx.last_base or ctx.last_percent_metric) and ctx.continues(text, cs):
+            base = ctx.last_base or ctx.last_percent_metric
+            metric = tax.growth_of(base)
+            basis = _basis_of(prefix, m)
+        elif bare and not growth:
+            # a list continuing a percent metric (北京10.7%、浙江10.6%) or one named earlier in the sentence
+            prev = next((p for p in reversed(phrases) if p.kind == "percent" and sent[0] <= p.start
+                         and p.end <= m.start), None)
+            if prev is None:
+                return None
+            metric, metric_pos = prev.metric, prev.start
+        else:
+            return None
+        if growth and basis and basis != "占计划" and (m.direction == "down" or _DOWN_RE.search(prefix)):
+            value = -abs(value)
+        if tax.metric(metric).base in ("民间投资",) or metric.startswith("民间投资"):
+            subject = "民间投资"
+        ctx.last_percent_metric = metric
+
+    met = tax.metric(metric)
+    # ---- status ---------------------------------------------------------------------------------
+    clause_text = text[cs:ce]
+    cue_text = clause_text
+    if m.kind == "percent" and _SHARE_RE.search(prefix):
+        cue_text = text[cs:cs + _SHARE_RE.search(prefix).start()] + text[m.end:ce]
+    if m.kind == "amount":
+        # 占计划16.1亿元的19.9%: the plan words belong to the share, not to this amount's status
+        cue_text = re.sub(r"(?:占|完成)[^，。；]{0,12}?(?:计划|目标|任务)[^，。；]{0,16}?的\d[\d.]*%", "", cue_text)
+    if met.status:
+        status = met.status
+    elif _TARGET_CUE.search(re.sub(r"(?:完成|占)[^，。；]{0,8}?目标的", "", cue_text)):
+        status = "target"
+    elif _PLAN_CUE.search(re.sub(r"(?:占|完成)[^，。；]{0,6}?(?:年度)?计划的?", "", cue_text)):
+        status = "plan"
+    elif _CUMULATIVE_CUE.search(text[cs:m.start]):
+        status = "cumulative"
+    else:
+        status = "actual"
+    # ---- region -----------------------------------------------------------------------------------
+    region_adcode, region_name = home
+    region_idx = None
+    # the clause of the number (and of its metric phrase); earlier clauses only when the claim continues them
+    region_lo = min(cs, metric_pos) if metric_pos >= sent[0] else cs
+    if region_lo == cs and (m.kind == "percent" and ctx.continues(text, cs) or metric_pos < cs):
+        region_lo = sent[0]
+    for i, r in reversed(in_sent):
+        if r.kind != "region" or r.end > m.start or r.start < region_lo:
+            continue
+        if any(p.kind == "project" and p.start <= r.start and r.end <= p.end for _, p in in_sent):
+            continue
+        gap = text[r.end:min(m.start, metric_pos) if metric_pos > r.end else m.start]
+        if len(gap) > 6 and not any(p.start - r.end <= 6 for p in phrases if p.start >= r.end) \
+                and not tax.subjects[0][1].match(text, r.end):
+            continue
+        if "等" in gap[:6]:
+            continue
+        region_adcode, region_name, region_idx = r.adcode, _region_name(r), i
+        break
+    if region_idx is not None:
+        used.append(region_idx)
+    # ---- period ---------------------------------------------------------------------------------
+    before = [p for p in periods if p.end <= m.start]
+    in_clause_after = [p for p in periods if m.end <= p.start < ce]
+    pchoice = before[-1] if before else (in_clause_after[0] if in_clause_after else None)
+    if met.period == "annual":
+        y = None
+        if pchoice is not None:
+            ps_, _ = _resolve(pchoice, doc_date, _year_before(years, pchoice.start, doc_date, carry_year))
+            y = int(ps_[:4]) if ps_ else None
+        elif carry_period and carry_period[0]:
+            y = int(carry_period[0][:4])
+        y = y or _year_before(years, m.start, doc_date, carry_year) or (doc_date.year if doc_date else None)
+        pstart, pend = (f"{y}-01-01", f"{y}-12-31") if y else (None, None)
+        notes.append(("period", "annual"))
+    elif pchoice is not None:
+        pstart, pend, pidx = _resolved_period(pchoice, doc_date,
+                                              _year_before(years, pchoice.start, doc_date, carry_year), in_sent)
+        if pidx is not None:
+            used.append(pidx)
+        notes.append(("period", text[pchoice.start:pchoice.end]))
+    elif carry_period is not None:
+        pstart, pend, pidx = carry_period
+        if pidx is not None:
+            used.append(pidx)
+        notes.append(("period", "paragraph"))
+    else:
+        y = _year_before(years, m.start, doc_date, carry_year)
+        if status in ("plan", "target"):
+            y = y or (doc_date.year if doc_date else None)
+            pstart, pend = (f"{y}-01-01", f"{y}-12-31") if y else (None, None)
+        elif y is not None and (doc_date is None or y != doc_date.year):
+            pstart, pend = f"{y}-01-01", f"{y}-12-31"
+        elif doc_date is not None:
+            pstart, pend = f"{doc_date.year}-01-01", doc_date.isoformat()
+        else:
+            pstart = pend = None
+        notes.append(("period", "document"))
+    ctx.last_clause_end = ce
+    span_start = min(cs, metric_pos) if metric_pos >= sent[0] else cs
+    return dict(metric=metric, value=value, unit=unit, status=status, basis=basis, subject=subject,
+                region_adcode=region_adcode, region_name=region_name, period_start=pstart, period_end=pend,
+                qualifier=m.qualifier, value_max=float(m.value_max) if m.value_max is not None else None,
+                sentence_start=sent[0], sentence_end=sent[1], start=span_start, end=ce,
+                mention_indexes=tuple(sorted(set(used))), evidence=tuple(notes))
+
+
+def _region_name(r: Mention) -> str:
+    """The canonical name of a region mention (成都 → 成都市) where its adcode is known."""
+    if r.adcode:
+        try:
+            from .regions import get
+
+            reg = get(r.adcode)
+            if reg is not None:
+                return reg.name
+        except Exception:  # the region table is optional here: fall back to the text as written
+            pass
+    return r.text
+
+
+def metric_rows(taxonomy: Taxonomy | None = None) -> list[dict]:
+    """The taxonomy as table rows (for the database and documentation)."""
+    tax = taxonomy or load_taxonomy()
+    return [{"id": m.id, "kind": m.kind, "description": m.description, "phrases": "、".join(m.phrases),
+             "base": m.base, "derived": m.derived} for m in tax.metrics.values()]
+
+
+def iter_cases(taxonomy: Taxonomy | None = None) -> Iterable[dict]:
+    """The ``cases:`` of rules/metrics.yaml (sentence, span, expected claim fields)."""
+    return (taxonomy or load_taxonomy()).cases
