@@ -159,20 +159,23 @@ def ensure_fts(conn: sqlite3.Connection) -> None:
     )
 
 
-def index_paragraphs(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> int:
+def index_paragraphs(conn: sqlite3.Connection, rows: Iterable[Sequence]) -> int:
     """Index (or re-index) paragraphs given as ``(paragraph_id, text)``; returns how many.
 
-    Runs inside the caller's transaction; call :func:`ensure_fts` once before.
+    A row may carry a third item, ``segment_for_index(text)`` computed earlier (e.g. in a worker
+    process), to skip segmenting again here. Runs inside the caller's transaction; call
+    :func:`ensure_fts` once before.
     """
-    rows = [(int(pid), text or "") for pid, text in rows]
-    if not rows:
+    prepared = []
+    for row in rows:
+        pid, text = int(row[0]), row[1] or ""
+        seg = row[2] if len(row) > 2 and row[2] is not None else segment_for_index(text)
+        prepared.append((pid, seg, chars_for_index(text)))
+    if not prepared:
         return 0
-    delete_paragraphs(conn, [pid for pid, _ in rows])
-    conn.executemany(
-        f"INSERT INTO [{FTS_TABLE}](rowid, seg, chars) VALUES (?, ?, ?)",
-        [(pid, segment_for_index(text), chars_for_index(text)) for pid, text in rows],
-    )
-    return len(rows)
+    delete_paragraphs(conn, [r[0] for r in prepared])
+    conn.executemany(f"INSERT INTO [{FTS_TABLE}](rowid, seg, chars) VALUES (?, ?, ?)", prepared)
+    return len(prepared)
 
 
 def delete_paragraphs(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
