@@ -141,7 +141,7 @@ class Taxonomy:
     metrics: dict
     generic: tuple  # (phrases, by_subject dict, default, kind)
     subjects: tuple  # (class, compiled regex)
-    phrase_re: re.Pattern
+    phrase_res: tuple  # one alternation per kind (amount, percent, count)
     phrase_map: dict  # literal phrase → ("metric", id) | ("generic", index)
     pattern_res: tuple  # (compiled regex, metric id)
     cases: tuple
@@ -151,6 +151,10 @@ class Taxonomy:
             return self.metrics[mid]
         except KeyError:
             raise KeyError(f"metric {mid!r} is not in rules/metrics.yaml") from None
+
+    def metric_of(self, p: _Phrase) -> str | None:
+        """The metric a phrase names by itself (None for generic phrases)."""
+        return p.metric
 
     def growth_of(self, mid: str) -> str:
         m = self.metric(mid)
@@ -165,23 +169,27 @@ class Taxonomy:
         return m.plan_share or f"{mid}计划完成率"
 
     def find_phrases(self, text: str, start: int, end: int) -> list[_Phrase]:
-        """Metric and generic phrases in ``text[start:end]``, leftmost-longest, non-overlapping."""
+        """Metric and generic phrases in ``text[start:end]``, leftmost-longest, non-overlapping within a kind."""
         found: list[_Phrase] = []
         for rx, mid in self.pattern_res:
             for m in rx.finditer(text, start, end):
                 found.append(_Phrase(m.start(), m.end(), self.metrics[mid].kind, mid))
-        for m in self.phrase_re.finditer(text, start, end):
-            what, ref = self.phrase_map[m.group()]
-            if what == "metric":
-                found.append(_Phrase(m.start(), m.end(), self.metrics[ref].kind, ref))
-            else:
-                found.append(_Phrase(m.start(), m.end(), self.generic[ref][3], None, ref))
+        for rx in self.phrase_res:
+            for m in rx.finditer(text, start, end):
+                what, ref = self.phrase_map[m.group()]
+                if what == "metric":
+                    found.append(_Phrase(m.start(), m.end(), self.metrics[ref].kind, ref))
+                else:
+                    found.append(_Phrase(m.start(), m.end(), self.generic[ref][3], None, ref))
+        # overlaps are resolved within a kind: 重点项目完成投资 (amount) leaves 重点项目 (count) in place
         found.sort(key=lambda p: (p.start, -(p.end - p.start)))
         out: list[_Phrase] = []
+        last_end: dict[str, int] = {}
         for p in found:
-            if out and p.start < out[-1].end:
+            if p.start < last_end.get(p.kind, -1):
                 continue
             out.append(p)
+            last_end[p.kind] = p.end
         return out
 
 
@@ -231,12 +239,17 @@ def load_taxonomy(path: str | None = None) -> Taxonomy:
     for i, g in enumerate(generic):
         for ph in g[0]:
             phrase_map.setdefault(ph, ("generic", i))
-    alts = sorted(phrase_map, key=len, reverse=True)
-    phrase_re = re.compile("|".join(re.escape(a) for a in alts))
+    def kind_of(ref) -> str:
+        return metrics[ref[1]].kind if ref[0] == "metric" else generic[ref[1]][3]
+
+    phrase_res = tuple(
+        re.compile("|".join(re.escape(a) for a in sorted((ph for ph, ref in phrase_map.items() if kind_of(ref) == k),
+                                                         key=len, reverse=True)))
+        for k in NUMERIC_KINDS if any(kind_of(ref) == k for ref in phrase_map.values()))
     pattern_res = tuple((re.compile(rx), m.id) for m in metrics.values() for rx in m.patterns)
     subjects = tuple((cls, re.compile("|".join(f"(?:{rx})" for rx in rxs)))
                      for cls, rxs in (data.get("subjects") or {}).items())
-    return Taxonomy(metrics, tuple(generic), subjects, phrase_re, phrase_map, pattern_res,
+    return Taxonomy(metrics, tuple(generic), subjects, phrase_res, phrase_map, pattern_res,
                     tuple(data.get("cases") or ()))
 
 
@@ -351,18 +364,38 @@ def parse_period(phrase: str, doc_date: str | None = None, year: int | None = No
     return _resolve(ps[0], _parse_date(doc_date), year)
 
 
-def _parse_date(s) -> date | None:
+@dataclass(frozen=True, slots=True)
+class _DocDate:
+    """A document date of known precision (docmeta may give only ``2021`` or ``2021-05``)."""
+
+    year: int
+    day: date | None  # the last day the date vouches for (month end for ``YYYY-MM``; None for a bare year)
+
+    def isoformat(self) -> str | None:
+        return self.day.isoformat() if self.day else None
+
+
+def _parse_date(s) -> _DocDate | None:
+    """``2017-08-11`` / ``2017-08`` / ``2017`` (or a :class:`datetime.date`) → :class:`_DocDate`."""
     if s is None:
         return None
     if isinstance(s, date):
-        return s
-    try:
-        return date.fromisoformat(str(s)[:10])
-    except ValueError:
+        return _DocDate(s.year, s)
+    m = re.match(r"^((?:19|20)\d\d)(?:-(\d\d)(?:-(\d\d))?)?", str(s))
+    if not m:
         return None
+    y, mo, d = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if d:
+            return _DocDate(y, date(y, int(mo), int(d)))
+        if mo:
+            return _DocDate(y, date.fromisoformat(_month_end(y, int(mo))))
+    except ValueError:
+        pass
+    return _DocDate(y, None)
 
 
-def _resolve(p: _Period, doc: date | None, ctx_year: int | None) -> tuple[str | None, str | None]:
+def _resolve(p: _Period, doc: _DocDate | None, ctx_year: int | None) -> tuple[str | None, str | None]:
     y = p.year
     if y is None and p.rel in ("去年", "上年"):
         y = doc.year - 1 if doc else None
@@ -513,13 +546,13 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
     return out
 
 
-def _year_value(m: re.Match, doc: date | None) -> int | None:
+def _year_value(m: re.Match, doc: _DocDate | None) -> int | None:
     if m.group("y"):
         return int(m.group("y"))
     return doc.year - 1 if doc else None
 
 
-def _year_before(years, pos: int, doc: date | None, carry_year: int | None) -> int | None:
+def _year_before(years, pos: int, doc: _DocDate | None, carry_year: int | None) -> int | None:
     """The last year written before ``pos`` in the sentence, else the paragraph's."""
     y = carry_year
     for s, m in years:
@@ -554,6 +587,13 @@ def _subject_before(text: str, tax: Taxonomy, lo: int, hi: int, in_sent) -> tupl
              for cls, rx in tax.subjects for m in rx.finditer(text, lo, hi)]
     found += [(m.end, m.end - m.start, "项目", m.text, m.start)
               for _, m in in_sent if m.kind == "project" and lo <= m.start and m.end <= hi]
+    # a count's object names its group more fully than the text beside it (省市级82个重点项目 → 省市级重点项目)
+    for _, m in in_sent:
+        if m.kind == "count" and m.object and lo <= m.start and m.end <= hi:
+            for k, (end, n, cls, subj, pos) in enumerate(found):
+                if pos < m.end and m.start - len(m.object) <= pos and subj in m.object and len(m.object) > n \
+                        and any(rx.fullmatch(m.object) for _, rx in tax.subjects):
+                    found[k] = (end, len(m.object), cls, m.object, pos)
     if not found:
         return None, None, -1
     _, _, cls, subj, pos = max(found)
@@ -677,10 +717,15 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
 
     met = tax.metric(metric)
     # ---- status ---------------------------------------------------------------------------------
-    clause_text = text[cs:ce]
-    cue_text = clause_text
+    # cue words inside other metrics' phrases (年度投资计划) say nothing about this number's status
+    chars = list(text[cs:ce])
+    for p in phrases:
+        if cs <= p.start and p.end <= ce and tax.metric_of(p) != metric:
+            chars[p.start - cs:p.end - cs] = ["　"] * (p.end - p.start)
+    cue_text = "".join(chars)
     if m.kind == "percent" and _SHARE_RE.search(prefix):
-        cue_text = text[cs:cs + _SHARE_RE.search(prefix).start()] + text[m.end:ce]
+        sh = _SHARE_RE.search(prefix)
+        cue_text = cue_text[:sh.start()] + cue_text[m.end - cs:]
     if m.kind == "amount":
         # 占计划16.1亿元的19.9%: the plan words belong to the share, not to this amount's status
         cue_text = re.sub(r"(?:占|完成)[^，。；]{0,12}?(?:计划|目标|任务)[^，。；]{0,16}?的\d[\d.]*%", "", cue_text)
