@@ -1,0 +1,519 @@
+"""Numeric mentions — amount, percent, count, quantity, date — from normalized text.
+
+The patterns live in ``rules/{amount,percent,count,quantity,date}.yaml`` (sharing
+``rules/fragments.yaml``); this module runs them, turns each match into a :class:`Mention` with
+:mod:`pipeline.numbers`, applies the judgment calls that need context (money without 元, direction
+and basis of a percent, the counted object, 一 as an article), and resolves overlaps so that numeric
+mentions never overlap each other (the longer span wins).
+
+>>> [(m.kind, m.text, m.value) for m in extract_numeric("全社会固定资产投资完成187.43亿元，同比增长11%左右")]
+[('amount', '187.43亿元', 18743000000.0), ('percent', '11%左右', 11.0)]
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+
+from ..mention import Mention
+from ..numbers import Num, parse_number
+from ..rules import lexicon, load_rules
+
+KIND_FILES = ("date", "amount", "percent", "quantity", "count")
+#: when two candidates have the same length, the earlier kind in this order wins
+KIND_PRIORITY = {k: i for i, k in enumerate(KIND_FILES)}
+
+_CJK = regex.compile(r"\p{Han}")
+_CLAUSE_BREAK = regex.compile(r"[。；;！!？?\n]")
+_COMMA = regex.compile(r"[，,：:]")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    kind: str
+    regex: regex.Pattern
+    spec: dict
+
+
+@lru_cache(maxsize=None)
+def numeric_rules() -> tuple[Rule, ...]:
+    """All numeric rules, compiled once per process, in file order."""
+    out = []
+    for kind in KIND_FILES:
+        for spec in load_rules(kind):
+            out.append(Rule(spec["id"], kind, spec["regex"], spec))
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def _lex(name: str, file: str = "fragments") -> dict:
+    return lexicon(name, file)
+
+
+@lru_cache(maxsize=None)
+def _words_rx(name: str, file: str = "fragments", suffix: bool = False) -> regex.Pattern:
+    """Alternation of a lexicon's words; with ``suffix`` anchored at the end of the searched text."""
+    words = sorted(_lex(name, file), key=len, reverse=True)
+    alt = "|".join(regex.escape(w) for w in words)
+    return regex.compile(f"(?:{alt})" + (r"\Z" if suffix else ""))
+
+
+def _group(m: regex.Match, name: str) -> str | None:
+    try:
+        return m.group(name)
+    except IndexError:
+        return None
+
+
+def _qualifier(m: regex.Match, num: Num | None) -> str | None:
+    pre, post = _group(m, "qpre"), _group(m, "qpost")
+    if pre:
+        return _lex("qualifiers_pre").get(pre, pre)
+    if post:
+        return _lex("qualifiers_post").get(post, post)
+    return num.approx if num else None
+
+
+def _clause_before(text: str, start: int, limit: int = 40) -> str:
+    """The text of the clause (sentence) before ``start``, at most ``limit`` characters."""
+    lo = max(0, start - limit)
+    window = text[lo:start]
+    cut = None
+    for cut in _CLAUSE_BREAK.finditer(window):
+        pass
+    return window[cut.end():] if cut else window
+
+
+def _range(rule: Rule, m: regex.Match) -> tuple[Num, Num | None] | None:
+    """The number (and upper bound) of a match; a bare lower bound takes the upper bound's scale."""
+    num = parse_number(m.group("num"), positional=False)
+    if num is None:
+        return None
+    n2 = _group(m, "num2")
+    if not n2:
+        last = _group(m, "last")
+        if last:
+            lp = parse_number(last)
+            if lp is None:
+                return None
+            if num.scale == 1 and lp.scale > 1:
+                num = Num(num.value * lp.scale, num.approx, lp.scale)
+        return num, None
+    hi = parse_number(n2)
+    if hi is None:
+        return None
+    if num.scale == 1 and hi.scale > 1:
+        num = Num(num.value * hi.scale, num.approx, hi.scale)
+    if hi.value < num.value:
+        return None  # not a range (e.g. 2019-5亿元 is not 2019 to 5)
+    return num, hi
+
+
+def _signed(m: regex.Match) -> bool:
+    s = m.group("num")
+    return bool(s) and s[0] in "-−"
+
+
+def _strip_sign(s: str) -> str:
+    return s[1:] if s and s[0] in "-−" else s
+
+
+# --- context: direction, basis, money ------------------------------------------------------------
+
+def direction_of(text: str, start: int) -> str | None:
+    """up / down / None for a percent starting at ``start``, from the words just before it.
+
+    The nearest direction word of the clause decides (增长 → up, 下降 → down); a level (提高到,
+    下降至, 为) or a share (占, 比重, …率) has none.
+
+    >>> direction_of("同比增长11%", 6), direction_of("下降22%", 2), direction_of("占全省的43%", 5)
+    ('up', 'down', None)
+    >>> direction_of("开工率提高到90%", 7) is None
+    True
+    """
+    clause = _clause_before(text, start, 30)
+    seg = _COMMA.split(clause)[-1] if clause else ""
+    if not seg:
+        return None
+    best = None  # (end position, direction)
+    for name, d in (("direction_up", "up"), ("direction_down", "down"), ("share_words", None)):
+        for w in _words_rx(name).finditer(seg, overlapped=True):
+            if best is None or w.end() > best[0] or (w.end() == best[0] and w.start() < best[2]):
+                best = (w.end(), d, w.start())
+    if best is None:
+        return None
+    end, d, _ = best
+    rest = seg[end:]
+    if d and rest.startswith(("到", "至", "为")) and not seg[:end].endswith(("增速", "增幅", "降幅", "涨幅", "跌幅")):
+        return None
+    if d and seg[:end].endswith(("增速", "增幅", "降幅", "涨幅", "跌幅")):
+        return d
+    return d
+
+
+def basis_of(text: str, start: int) -> str | None:
+    """同比 / 环比 / 两年平均 when the clause before the number says so."""
+    clause = _clause_before(text, start, 30)
+    basis = None
+    pos = -1
+    for w, b in _lex("basis_words").items():
+        i = clause.rfind(w)
+        if i > pos:
+            pos, basis = i, b
+    return basis
+
+
+@lru_cache(maxsize=None)
+def _money_rx() -> regex.Pattern:
+    words = sorted(_lex("money_context", "amount"), key=len, reverse=True)
+    return regex.compile("|".join(regex.escape(w) for w in words))
+
+
+def money_context(text: str, start: int, window: int = 40) -> bool:
+    """True when the ``window`` characters before ``start`` talk about money (GDP, 投资, 元, …)."""
+    return _money_rx().search(text, max(0, start - window), start) is not None
+
+
+# --- builders ------------------------------------------------------------------------------------
+
+def _checks(rule: Rule, text: str, m: regex.Match, start: int, end: int) -> bool:
+    spec = rule.spec
+    if "not_after" in spec and spec["not_after"].match(text, end):
+        return False
+    if "require_after" in spec and not spec["require_after"].match(text, end):
+        return False
+    if "not_before" in spec and spec["not_before"].match(text, start):
+        return False
+    return True
+
+
+def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+    r = _range(rule, m)
+    if r is None:
+        return None
+    num, hi = r
+    if num.value <= 0:
+        return None
+    spec = rule.spec
+    if spec.get("context") == "money" and not money_context(text, m.start()):
+        return None
+    cur = _group(m, "cur")
+    sym = _group(m, "sym")
+    if cur:
+        currency = _lex("currencies")[cur]
+    elif sym:
+        currency = _lex("currency_symbols")[sym]
+    else:
+        currency = spec.get("currency", "CNY")
+    if cur is None and sym is None and "num" in m.groupdict() and m.group("num").strip(
+            "0123456789.,多余万亿千百十") == m.group("num") and num.scale == 1:
+        return None
+    extra = ()
+    per = _group(m, "per")
+    if per:
+        extra = (("per", per.lstrip("/每")),)
+    return Mention(kind="amount", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+                   value=num.value, value_max=hi.value if hi else None, currency=currency,
+                   qualifier=_qualifier(m, num), extra=extra)
+
+
+def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+    spec = rule.spec
+    unit_word = _group(m, "unit")
+    unit = spec.get("unit") or {"%": "%", "％": "%", "‰": "‰", "百分之": "%", "千分之": "‰",
+                                "个百分点": "pp", "倍": "times"}.get(unit_word or "%", "%")
+    word = _group(m, "word")
+    num = hi = None
+    if "value" in spec:
+        value = float(spec["value"])
+    elif word:
+        value = float(_lex("doubling", "percent")[word])
+    else:
+        raw = _group(m, "num")
+        num = parse_number(_strip_sign(raw))
+        if num is None:
+            return None
+        n2 = _group(m, "num2")
+        if n2:
+            hi = parse_number(n2)
+            if hi is None or hi.value < num.value:
+                return None
+        value = num.value * spec.get("multiplier", 1)
+    direction = "down" if (_group(m, "num") and _signed(m)) else direction_of(text, m.start())
+    if word and direction is None:
+        direction = "up"
+    return Mention(kind="percent", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+                   value=value, value_max=hi.value * spec.get("multiplier", 1) if hi else None,
+                   unit=unit, qualifier=_qualifier(m, num), direction=direction,
+                   basis=basis_of(text, m.start()))
+
+
+def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+    spec = rule.spec
+    unit = _lex("units")[m.group("unit")]
+    if spec.get("product"):
+        a, b = parse_number(m.group("num")), parse_number(m.group("num2"))
+        if a is None or b is None:
+            return None
+        return Mention(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+                       value=a.value * b.value, unit=unit, extra=(("units", a.value), ("unit_size", b.value)))
+    r = _range(rule, m)
+    if r is None:
+        return None
+    num, hi = r
+    if num.value <= 0:
+        return None
+    return Mention(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+                   value=num.value, value_max=hi.value if hi else None, unit=unit,
+                   qualifier=_qualifier(m, num))
+
+
+_OBJ_CHAR = regex.compile(r"[\p{Han}“”\"‘’A-Za-z]")
+_CN_NUMERAL_START = regex.compile(r"[一二两三四五六七八九十]")
+
+
+def _object_after(text: str, end: int, limit: int = 10) -> str:
+    """The counted noun phrase right after a classifier: 170个州级重点项目完成… → 州级重点项目."""
+    j = end
+    stop = min(len(text), end + limit + 4)
+    while j < stop and _OBJ_CHAR.match(text, j):
+        j += 1
+    run = text[end:j]
+    if not run:
+        return ""
+    stops = _words_rx("object_stops", "count")
+    cut = len(run)
+    for w in stops.finditer(run, overlapped=True):
+        if w.start() > 0 and w.start() < cut:
+            cut = w.start()
+        elif w.start() == 0 and len(w.group()) >= 1:
+            return ""
+    obj = run[:cut][:limit]
+    if obj.count("“") != obj.count("”"):
+        obj = obj.rstrip("“").rstrip()
+        if obj.count("“") > obj.count("”"):
+            close = run.find("”", len(obj))
+            if 0 < close <= limit + 2:
+                obj = run[: close + 1]
+                nxt = run[close + 1:cut]
+                obj += nxt[:4]
+            else:
+                obj = obj[: obj.rfind("“")]
+    return obj if len(obj.strip("“”\"‘’")) >= 1 else ""
+
+
+def _object_before(text: str, start: int, limit: int = 12) -> str:
+    """The counted noun phrase right before the number: …确定州级重点项目170个 → 州级重点项目."""
+    i = start
+    lo = max(0, start - limit - 6)
+    while i > lo and _OBJ_CHAR.match(text, i - 1):
+        i -= 1
+    run = text[i:start]
+    if len(run) < 2:
+        return ""
+    cut = 0
+    for w in _words_rx("object_starts", "count").finditer(run, overlapped=True):
+        if w.end() > cut and w.end() < len(run):
+            cut = w.end()
+    for w in _words_rx("object_stops", "count").finditer(run, overlapped=True):
+        if len(w.group()) >= 1 and w.end() > cut and w.end() < len(run) - 1:
+            cut = w.end()
+    obj = run[cut:][-limit:]
+    obj = obj.lstrip("”’")
+    if obj.count("”") > obj.count("“"):
+        obj = obj.replace("”", "")
+    return obj if len(obj) >= 2 else ""
+
+
+def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+    raw = m.group("num")
+    clf = m.group("clf")
+    num = parse_number(raw)
+    if num is None or num.value <= 0:
+        return None
+    # classifier words that are really part of another word (3个月, 一次性, 两位数, 3万亿台阶)
+    nxt = text[m.end("clf"): m.end("clf") + 4]
+    for bad in _lex("classifier_not_after", "count").get(clf[-1], ()) or ():
+        if nxt.startswith(bad) and not _group(m, "qpost"):
+            return None
+    is_cn = not raw[0].isdigit()
+    # 一 as an indefinite article (一批, 一本台账, 一个项目), except frequencies (约谈一次)
+    if is_cn and raw == "一" and clf != "次":
+        return None
+    # numbers inside slogans: “三个一”, 四个一批, 一个项目一个项目
+    if is_cn and _CN_NUMERAL_START.match(text, m.end("clf")):
+        return None
+    if m.start() > 0 and text[m.start() - 1] in "“\"‘" and "”" in text[m.end(): m.end() + 3]:
+        return None
+    if clf in ("点", "类") and not is_cn and clf == "点":
+        return None  # 8点 is a time; 五点意见 is a count
+    unit = _lex("classifiers")[clf]
+    start, end = m.start(), m.end()
+    obj = _object_after(text, end) if not _group(m, "qpost") or True else ""
+    if obj:
+        end = end + len(obj)
+    else:
+        before = _object_before(text, start)
+        if before:
+            obj = before
+            start -= len(before)
+    return Mention(kind="count", text=text[start:end], start=start, end=end, rule=rule.id,
+                   value=num.value, unit=unit, object=obj.strip("“”\"") or None,
+                   qualifier=_qualifier(m, num))
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+def _month_num(s: str | None) -> int | None:
+    if not s:
+        return None
+    n = parse_number(s)
+    if n is None or not (1 <= n.value <= 12) or not float(n.value).is_integer():
+        return None
+    return int(n.value)
+
+
+def _day_num(s: str | None) -> int | None:
+    if not s:
+        return None
+    n = parse_number(s)
+    if n is None or not (1 <= n.value <= 31):
+        return None
+    return int(n.value)
+
+
+def _year_num(s: str | None) -> int | None:
+    if not s:
+        return None
+    if s[0].isdigit():
+        return int(s)
+    n = parse_number(s, positional=True)
+    return int(n.value) if n else None
+
+
+def _doc_year_month(doc_date: str | None) -> tuple[int | None, int | None]:
+    if not doc_date:
+        return None, None
+    m = regex.match(r"(\d{4})(?:-(\d{1,2}))?", str(doc_date))
+    if not m:
+        return None, None
+    return int(m.group(1)), int(m.group(2)) if m.group(2) else None
+
+
+def _ym(y: int | None, mo: int) -> str:
+    return f"{y:04d}-{mo:02d}" if y else f"--{mo:02d}"
+
+
+def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+    g = m.groupdict()
+    dy, dm = _doc_year_month(doc_date)
+    relative = False
+    y = _year_num(g.get("y"))
+    if g.get("y") and (y is None or not (1900 <= y <= 2100)):
+        return None
+    if y is None:
+        rel = g.get("rel") or g.get("rel2")
+        offset = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "明年": 1}.get(rel or "", 0)
+        y = dy + offset if dy else None
+        relative = y is None
+    mo, mo2 = _month_num(g.get("m")), _month_num(g.get("m2"))
+    if g.get("m") and mo is None or g.get("m2") and mo2 is None:
+        return None
+    day = _day_num(g.get("d"))
+    if g.get("d") and day is None:
+        return None
+    if rule.id == "date.month":
+        chinese = not g["m"][0].isdigit()
+        if chinese and not (mo2 or day or g.get("pos") or g.get("cut") or (g.get("yue") or "").endswith("份")):
+            return None  # 一月一督查 is a slogan, not January
+    value = None
+    if g.get("m"):
+        if mo2:
+            if mo2 <= mo:
+                return None
+            value = f"{_ym(y, mo)}/{_ym(y, mo2)}"
+        elif day:
+            if y:
+                try:
+                    calendar.monthrange(y, mo)
+                    if day > calendar.monthrange(y, mo)[1]:
+                        return None
+                except ValueError:
+                    return None
+            value = f"{_ym(y, mo)}-{day:02d}"
+        else:
+            value = _ym(y, mo)
+    elif g.get("half"):
+        a, b = (1, 6) if g["half"] == "上半年" else (7, 12)
+        value = f"{_ym(y, a)}/{_ym(y, b)}"
+    elif g.get("q"):
+        q = int(parse_number(g["q"]).value) if not g["q"].isdigit() else int(g["q"])
+        first = 1 if g.get("qpre") == "前" else 3 * q - 2
+        value = f"{_ym(y, first)}/{_ym(y, 3 * q)}"
+    elif g.get("mn"):
+        n = _month_num(g["mn"])
+        if n is None:
+            return None
+        value = f"{_ym(y, 1)}/{_ym(y, n)}"
+    elif g.get("since"):
+        if not (g.get("y") or g.get("rel")):
+            return None  # …以来 with no anchor
+        if g.get("y"):
+            value = f"{y:04d}/" + (str(doc_date)[:7] if doc_date else "..")
+        else:
+            value = f"{_ym(y, 1)}/{_ym(y, dm)}" if (y and dm) else (f"{y:04d}/.." if y else "--01/..")
+    elif g.get("y"):
+        y2 = _year_num(g.get("y2"))
+        value = f"{y:04d}/{y2:04d}" if y2 and y2 > y else f"{y:04d}"
+        if g.get("y2") and not (y2 and y2 > y):
+            return None
+    else:
+        value = f"{y:04d}" if y else None
+    qualifier = g.get("cut") or g.get("pos") or None
+    return Mention(kind="date", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+                   value=value, qualifier=qualifier, relative=True if relative else None)
+
+
+BUILDERS = {"amount": _amount, "percent": _percent, "count": _count, "quantity": _quantity, "date": _date}
+
+
+def candidates(text: str, *, doc_date: str | None = None) -> list[Mention]:
+    """Every numeric rule hit, before overlap resolution."""
+    out: list[Mention] = []
+    for rule in numeric_rules():
+        build = BUILDERS[rule.kind]
+        for m in rule.regex.finditer(text):
+            if m.end() == m.start():
+                continue
+            if not _checks(rule, text, m, m.start(), m.end()):
+                continue
+            mention = build(rule, m, text, doc_date)
+            if mention is not None:
+                out.append(mention)
+    return out
+
+
+def resolve(found: list[Mention]) -> list[Mention]:
+    """Keep non-overlapping mentions, longer spans first (ties: date, amount, percent, quantity, count)."""
+    order = sorted(found, key=lambda m: (-(m.end - m.start), KIND_PRIORITY[m.kind], m.start))
+    taken: list[tuple[int, int]] = []
+    kept: list[Mention] = []
+    for m in order:
+        if any(m.start < e and s < m.end for s, e in taken):
+            continue
+        kept.append(m)
+        taken.append((m.start, m.end))
+    kept.sort(key=lambda m: m.start)
+    return kept
+
+
+def extract_numeric(text: str, *, doc_date: str | None = None) -> list[Mention]:
+    """Numeric mentions (amount, percent, count, quantity, date) of normalized ``text``, in order.
+
+    Every mention has ``text == text[start:end]`` and a ``rule`` id; numeric mentions never overlap.
+    ``doc_date`` (ISO, e.g. ``2017-08-11``) anchors periods without a year (1—8月, 今年以来).
+    """
+    return resolve(candidates(text, doc_date=doc_date))
