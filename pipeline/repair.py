@@ -1,0 +1,618 @@
+"""Repair GBK one-byte-shift mojibake and recover lost characters (see ``shared/MOJIBAKE.md``).
+
+The damaged pages were traditional Chinese stored in GBK, with ``(pinyin)`` glued after some characters by a
+byte-level replace that ignored character boundaries, fullwidth ！，； matched across boundaries turned into
+ASCII, and a few bytes lost in transit. Wherever one byte goes missing or one extra byte comes in, the decoder
+reads the following bytes one out of step: each shown character is *(trail of one original character, lead
+of the next)*, until an original trail byte in 0x40–0x7E surfaces as ASCII (``@ \\ h F Y``...), 0x80 as
+``€``, or a clause ends (where the stray last byte is shown as ``?`` or dropped).
+
+Repair = re-encode the garbled run to GBK, put the lost byte back in front (U) and, where the run ends on a
+lost byte, behind (V), and decode again. The stray pinyin constrains U and V (the character straddling
+*(trail of the previous character, U)* must be read that way); where nothing constrains a byte, or where
+the start of a run is not marked, candidates are scored with :mod:`pipeline.charlm` (jieba-derived
+character bigrams mixed with a cache of the document's own clean text). A candidate is kept only when it
+decodes cleanly and reads clearly better than the damage; a character that cannot be recovered becomes
+U+FFFD.
+
+Clean text is passed over by one compiled regex search; only suspect spots get the expensive work.
+
+>>> [(e.after, e.note) for e in repair_mojibake("甘孜日?qǐng)?bào) 2017年08月11日")]
+[('報', 'lost lead byte 0x88 (pinyin qǐng) re-aligned 0 chars; lost byte 0xF3 (pinyin bào)')]
+>>> repair_mojibake("今年以來，全社會固定資產投資完成187.43億元。")
+[]
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import charlm
+from .offsets import Edit
+
+# ---------------------------------------------------------------- character classes
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+_PY = f"[a-z{_TONED}]{{1,7}}"
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
+# A run ends where the shifted decoder meets ASCII, € or a clause separator.
+_HARD_STOPS = set("\n\r\t (),?€。、") | set("0123456789")
+_TRAIL_ASCII = {chr(b) for b in range(0x40, 0x7F)}
+_SEP = {"。", "、"}
+
+# One pass finds every suspect spot; everything else is skipped at regex speed.
+#   ?            lost byte, or lone lead before a swallowed "(" (then followed by "pinyin)")
+#   €            byte 0x80 surfacing (trail of 個 82 80 ...)
+#   letter       a trail byte 0x40-0x7E surfacing between CJK characters
+#   , ; !        a fullwidth mark matched across a character boundary
+TRIGGER = re.compile(
+    rf"\?|€"
+    rf"|(?<=[{_CJK}])[@-Z\[\\\]^_`a-z{{|}}~](?=[{_CJK}(,;:.!?€]|$)"
+    rf"|(?<=[{_CJK}])[,;!](?=[{_CJK}@-Z\[\\\]^_`a-z{{|}}~])",
+    re.M,
+)
+_PINYIN_AFTER = re.compile(rf"{_PY}\)")
+_ANNOT = re.compile(rf"\({_PY}\)")
+_STRAY = re.compile(rf"\?{_PY}\)")
+
+MAX_RUN = 40            # characters examined after / before an anchor
+SOFT_MARGIN = 6.0       # nats a repair must gain over the damage when nothing marks it as certain
+AVG_CHAR = -5.5         # average log probability of a character of clean text (credit for restored ones)
+CONFIDENT = 2.5         # nats between the best and second-best guess for a free byte, else U+FFFD
+
+
+# ---------------------------------------------------------------- GBK helpers
+
+@lru_cache(maxsize=65536)
+def gbk(c: str) -> bytes | None:
+    """GBK bytes of one character (ASCII → one byte), None when it has none."""
+    try:
+        return c.encode("gbk")
+    except UnicodeEncodeError:
+        return None
+
+
+def _user_defined(lead: int, trail: int) -> bool:
+    return ((0xAA <= lead <= 0xAF or 0xF8 <= lead <= 0xFE) and trail >= 0xA1) or (
+        0xA1 <= lead <= 0xA7 and 0x40 <= trail <= 0xA0)
+
+
+@lru_cache(maxsize=1 << 17)
+def pair(lead: int, trail: int) -> str | None:
+    """The character a GBK byte pair stands for, if it is one a page can contain (no user-defined or PUA)."""
+    if not (0x81 <= lead <= 0xFE and 0x40 <= trail <= 0xFE and trail != 0x7F) or _user_defined(lead, trail):
+        return None
+    try:
+        c = bytes((lead, trail)).decode("gbk")
+    except UnicodeDecodeError:
+        return None
+    if len(c) != 1 or "\ue000" <= c <= "\uf8ff":
+        return None
+    return c
+
+
+def decode_body(bs: bytes) -> str | None:
+    """Decode an even-aligned byte string strictly; None when any pair is not a real character."""
+    out = []
+    i = 0
+    n = len(bs)
+    while i < n:
+        b = bs[i]
+        if b < 0x80:
+            out.append(chr(b))
+            i += 1
+            continue
+        if i + 1 >= n:
+            return None
+        c = pair(b, bs[i + 1])
+        if c is None:
+            return None
+        out.append(c)
+        i += 2
+    return "".join(out)
+
+
+def _is_han(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff"
+
+
+@lru_cache(maxsize=1 << 16)
+def reading(c: str) -> str:
+    """The toned pinyin the site would have glued after ``c`` (pypinyin's first reading)."""
+    from pypinyin import Style, pinyin
+    return pinyin(c, style=Style.TONE)[0][0]
+
+
+@lru_cache(maxsize=1 << 16)
+def annotatable(c: str) -> bool:
+    """Only CJK characters in GBK but outside GB2312 were ever annotated."""
+    if not _is_han(c):
+        return False
+    try:
+        c.encode("gb2312")
+        return False
+    except UnicodeEncodeError:
+        return gbk(c) is not None
+
+
+@lru_cache(maxsize=4096)
+def chars_read(py: str) -> tuple[str, ...]:
+    """Every annotatable GBK character whose reading is ``py``."""
+    out = []
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            c = pair(lead, trail)
+            if c and annotatable(c) and reading(c) == py:
+                out.append(c)
+    return tuple(out)
+
+
+def _fw(s: str, ascii_punct: bool) -> str:
+    """Fullwidth ASCII forms → ASCII when the page shows ASCII punctuation (as the damaged page did)."""
+    if not ascii_punct:
+        return s
+    return "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in s)
+
+
+def _ascii_as_fullwidth(c: str) -> bytes | None:
+    """An ASCII character inside a shifted run stands for the pair A3xx (its fullwidth form)."""
+    o = ord(c)
+    if 0x21 <= o <= 0x7E:
+        return bytes((0xA3, o + 0x80))
+    return None
+
+
+# ---------------------------------------------------------------- scoring context
+
+@dataclass
+class _Ctx:
+    text: str
+    lm: charlm.CharLM
+    cache: charlm.DocCache
+    ascii_punct: bool
+    annotated: dict            # pinyin -> Counter of characters seen annotated that way in this document
+
+    def score(self, s: str, left: str, right: str) -> float:
+        """Log probability of ``s`` between its neighbours (one character of context each side)."""
+        return self.lm.score(s + right[:1], left[-1:], self.cache)
+
+    def left_of(self, i: int) -> str:
+        return _visible(self.text, i, -1)
+
+    def right_of(self, i: int) -> str:
+        return _visible(self.text, i, 1)
+
+
+def _visible(text: str, i: int, step: int) -> str:
+    """The nearest character left (step -1, before ``i``) or right (from ``i``) that is not an annotation."""
+    if step < 0:
+        j = i - 1
+        while j >= 0:
+            if text[j] == ")":
+                k = text.rfind("(", max(0, j - 9), j)
+                if k >= 0 and _ANNOT.fullmatch(text, k, j + 1):
+                    j = k - 1
+                    continue
+            return text[j]
+        return ""
+    j = i
+    while j < len(text):
+        if text[j] == "(":
+            m = _ANNOT.match(text, j)
+            if m:
+                j = m.end()
+                continue
+        return text[j]
+    return ""
+
+
+def _make_ctx(text: str, spans: list[tuple[int, int]]) -> _Ctx:
+    from collections import Counter
+
+    lm = charlm.load()
+    keep = []
+    pos = 0
+    for a, b in spans:
+        if a > pos:
+            keep.append(text[pos:a])
+        pos = max(pos, b)
+    keep.append(text[pos:])
+    clean = "\n".join(keep)
+    annotated: dict[str, Counter] = {}
+    for m in re.finditer(rf"([{_CJK}])\(({_PY})\)", clean):
+        annotated.setdefault(m.group(2), Counter())[m.group(1)] += 1
+    clean = _ANNOT.sub("", clean)
+    ascii_punct = text.count(",") + text.count(";") >= text.count("，") + text.count("；")
+    return _Ctx(text, lm, charlm.DocCache(clean), ascii_punct, annotated)
+
+
+# ---------------------------------------------------------------- candidates
+
+@dataclass
+class _Cand:
+    start: int
+    end: int
+    after: str
+    certain: bool         # the damage is unmistakable (a marker was consumed)
+    note: str
+    stage: str = "mojibake"
+
+
+def _strip(s: str) -> str:
+    """Damaged text as the language model should see it: annotations and stray pinyin removed."""
+    return _STRAY.sub("?", _ANNOT.sub("", s))
+
+
+def _best_char(ctx: _Ctx, options, left: str, right: str) -> tuple[str, float, float]:
+    """Best single character among ``options`` between two neighbours: (char, score, margin)."""
+    best, bs, second = "\ufffd", -1e9, -1e9
+    lm, cache = ctx.lm, ctx.cache
+    for c in dict.fromkeys(options):
+        s = lm.logp(left, c, cache) if left else math.log(lm.p_uni(c))
+        if right:
+            s += lm.logp(c, right, cache)
+        if s > bs:
+            best, bs, second = c, s, bs
+        elif s > second:
+            second = s
+    return best, bs, bs - second
+
+
+def _lead_options(trail: int, prev_trail: int | None, py: str | None) -> list[str]:
+    """Characters (U, trail) for a lost lead byte U; with a stray pinyin, (prev_trail, U) must read it."""
+    out = []
+    for u in range(0x81, 0xFF):
+        c = pair(u, trail)
+        if c is None:
+            continue
+        if py is not None:
+            k = pair(prev_trail, u) if prev_trail is not None else None
+            if k is None or not annotatable(k) or reading(k) != py:
+                continue
+        out.append(c)
+    return out
+
+
+def _trail_options(lead: int, py: str | None) -> list[str]:
+    """Characters (lead, V) for a lost trail byte V; with a stray pinyin, the character must read it."""
+    out = []
+    for v in range(0x40, 0xFF):
+        c = pair(lead, v)
+        if c is None:
+            continue
+        if py is not None and (not annotatable(c) or reading(c) != py):
+            continue
+        out.append(c)
+    return out
+
+
+def _run_tokens(text: str, i: int, limit: int = MAX_RUN) -> list[tuple[int, bytes, bool]]:
+    """Characters from ``i`` that may belong to a shifted run: (position, bytes, is_ascii)."""
+    out = []
+    n = len(text)
+    while i < n and len(out) < limit:
+        c = text[i]
+        if c in _HARD_STOPS or c in _SEP:
+            break
+        if c.isascii():
+            fb = _ascii_as_fullwidth(c)
+            if fb is None:
+                break
+            out.append((i, fb, True))
+        else:
+            b = gbk(c)
+            if b is None or len(b) != 2:
+                break
+            out.append((i, b, False))
+        i += 1
+    return out
+
+
+def _decode_run(ctx: _Ctx, head: list[str], body: bytes, tail: bytes | None, tail_py: str | None,
+                left: str, right: str) -> tuple[str, bool] | None:
+    """Re-decode a shifted run: ``body`` are the bytes after the lost lead byte (whose character is
+    one of ``head``; empty list when body already starts aligned), ``tail`` the raw last byte or None
+    when the last byte V was lost (constrained by ``tail_py``). Returns (text, confident)."""
+    bs = body + (tail or b"")
+    conf = True
+    if head:
+        if not bs:
+            return None
+        rest = bs[1:]
+    else:
+        rest = bs
+    if tail is None:
+        if len(rest) % 2 == 0:
+            return None
+        core, lead = rest[:-1], rest[-1]
+    else:
+        if len(rest) % 2:
+            return None
+        core, lead = rest, None
+    mid = decode_body(core)
+    if mid is None:
+        return None
+    out = mid
+    if head:
+        nxt = mid[:1]
+        if not nxt and lead is None:
+            nxt = right
+        c0, _, margin = _best_char(ctx, head, left, nxt)
+        if len(head) > 1 and margin < CONFIDENT:
+            c0, conf = "\ufffd", False
+        out = c0 + out
+    if lead is not None:
+        if lead < 0x81:
+            return None
+        opts = _trail_options(lead, tail_py)
+        if not opts:
+            return None
+        prev = out[-1:] or left
+        c1, _, margin = _best_char(ctx, opts, prev, right)
+        if len(opts) > 1 and margin < CONFIDENT and not (tail_py and margin >= 0.5):
+            c1, conf = "\ufffd", False
+        out = out + c1
+    return out, conf
+
+
+def _forward(ctx: _Ctx, start: int, run_from: int, head: list[str], certain: bool, what: str,
+             pinyin_pair: tuple[int, str] | None = None) -> list[_Cand]:
+    """Candidates for a run beginning at ``run_from`` whose first character lost its lead byte."""
+    text = ctx.text
+    toks = _run_tokens(text, run_from)
+    after_run = toks[-1][0] + 1 if toks else run_from
+    left = _visible(text, start, -1)
+    out = []
+    for k in range(len(toks) + 1):
+        if k < len(toks) and not toks[k][2]:
+            continue                          # a run may only stop at ASCII or at its hard stop
+        body = b"".join(t[1] for t in toks[:k])
+        for tail, tail_py, end in _end_options(text, toks, k, after_run):
+            h = head
+            if not body and pinyin_pair is not None and tail is None:
+                # nothing between two stray pinyins: U and V are the two bytes of one character
+                prev_trail, py = pinyin_pair
+                for u in range(0x81, 0xFF):
+                    k2 = pair(prev_trail, u)
+                    if k2 and annotatable(k2) and reading(k2) == py:
+                        for c in _trail_options(u, tail_py):
+                            out.append(_Cand(start, end, c, certain, f"{what}: lost bytes of {c} (pinyin {py}, {tail_py})"))
+                continue
+            if pinyin_pair is not None:
+                first = (body + (tail or b""))[:1]
+                if not first:
+                    continue
+                h = _lead_options(first[0], pinyin_pair[0], pinyin_pair[1])
+                if not h:
+                    continue
+            right = _visible(text, end, 1)
+            r = _decode_run(ctx, h, body, tail, tail_py, left, right)
+            if r is None:
+                continue
+            s, conf = r
+            out.append(_Cand(start, end, _fw(s, ctx.ascii_punct), certain,
+                             f"{what}: re-aligned {len(s)} chars" + ("" if conf else ", a byte unsure")))
+    return out
+
+
+def _end_options(text: str, toks, k: int, after_run: int):
+    """Ways a run of ``toks[:k]`` can end: (raw last byte or None for a lost byte V, pinyin for V, end)."""
+    if k < len(toks):
+        pos, _, _ = toks[k]
+        c = text[pos]
+        opts = [(None, None, pos)]                                  # lost byte, dropped silently
+        if c in _TRAIL_ASCII:
+            opts.append((bytes((ord(c),)), None, pos + 1))          # raw trail byte surfacing
+        return opts
+    pos = after_run
+    c = text[pos] if pos < len(text) else ""
+    if c == "€":
+        return [(b"\x80", None, pos + 1)]
+    if c == "?":
+        m = _PINYIN_AFTER.match(text, pos + 1)
+        if m:
+            return [(None, m.group()[:-1], m.end())]
+        return [(None, None, pos + 1), (None, None, pos)]
+    return [(None, None, pos)]
+
+
+def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str | None, end: int,
+              certain: bool, what: str) -> list[_Cand]:
+    """Candidates for a run ending at ``end_pos`` whose start is not marked: every start is tried."""
+    text = ctx.text
+    right = _visible(text, end, 1)
+    out = []
+    body = b""
+    s = end_pos
+    while True:
+        left = _visible(text, s, -1)
+        first = (body + (tail or b""))[:1]
+        if first:
+            r = _decode_run(ctx, _lead_options(first[0], None, None), body, tail, tail_py, left, right)
+            if r:
+                out.append(_Cand(s, end, _fw(r[0], ctx.ascii_punct), certain,
+                                 f"{what}: lost lead byte, re-aligned {len(r[0])} chars"
+                                 + ("" if r[1] else ", a byte unsure")))
+        if len(body) >= 2 and body[0] >= 0x81:
+            # the first shown character keeps its true lead byte; its trail byte was lost
+            rr = _decode_run(ctx, [], body[1:], tail, tail_py, "", right)
+            if rr:
+                opts = _trail_options(body[0], None)
+                c0, _, margin = _best_char(ctx, opts, left, rr[0][:1])
+                if margin < CONFIDENT:
+                    c0 = "\ufffd"
+                out.append(_Cand(s, end, _fw(c0 + rr[0], ctx.ascii_punct), certain,
+                                 f"{what}: lost trail byte, re-aligned {len(rr[0]) + 1} chars"))
+        s -= 1
+        if s < lo or end_pos - s > MAX_RUN:
+            break
+        c = text[s]
+        if c in _HARD_STOPS or c in _SEP:
+            break
+        b = gbk(c)
+        if b is None:
+            break
+        if len(b) != 2:
+            b = _ascii_as_fullwidth(c)
+            if b is None:
+                break
+        body = b + body
+    return out
+
+
+def _punct(ctx: _Ctx, i: int, qpos: int | None) -> list[_Cand]:
+    """ASCII , ; ! that was a fullwidth ，；！ matched across (trail A3 of X, lead of the next character):
+    X lost its lead byte (shown as '?' at ``qpos`` or dropped); the run after the mark starts one byte in."""
+    text = ctx.text
+    second = ord(text[i]) + 0x80
+    start = qpos if qpos is not None else i
+    left = _visible(text, start, -1)
+    xs = [c for u in range(0x81, 0xFF) if (c := pair(u, 0xA3))]
+    out = []
+    toks = _run_tokens(text, i + 1)
+    after_run = toks[-1][0] + 1 if toks else i + 1
+    for k in range(len(toks) + 1):
+        if k < len(toks) and not toks[k][2]:
+            continue
+        body = bytes((second,)) + b"".join(t[1] for t in toks[:k])
+        for tail, tail_py, end in _end_options(text, toks, k, after_run):
+            right = _visible(text, end, 1)
+            r = _decode_run(ctx, [], body, tail, tail_py, "", right)
+            if r is None:
+                continue
+            s, conf = r
+            x, _, margin = _best_char(ctx, xs, left, s[:1])
+            if margin < CONFIDENT:
+                x = "\ufffd"
+            if qpos is None and x != "。" and margin < CONFIDENT + 4:
+                x = ""           # nothing shows a character was lost here: do not invent one
+            after = _fw(x + s, ctx.ascii_punct)
+            out.append(_Cand(start, end, after, qpos is not None,
+                             f"misplaced {text[i]!r}: bytes A3 {second:02X} re-aligned {len(s)} chars"
+                             + (f", {x} restored before it" if x else "")))
+    return out
+
+
+def _lost_annotated(ctx: _Ctx, i: int, end: int, py: str) -> list[_Cand]:
+    """'?pinyin)' where an annotated character lost a byte: the character is one read that way."""
+    left = _visible(ctx.text, i, -1)
+    right = _visible(ctx.text, end, 1)
+    seen = ctx.annotated.get(py)
+    opts = list(seen) if seen else list(chars_read(py))
+    if not opts:
+        return []
+    c, _, margin = _best_char(ctx, opts, left, right)
+    if not (margin >= CONFIDENT or len(opts) == 1):
+        c = "\ufffd"
+    return [_Cand(i, end, c, True, f"lost character read {py}: {c}", "lost_char")]
+
+
+def _lost_char(ctx: _Ctx, i: int) -> list[_Cand]:
+    """A lone '?' between characters: a whole character lost; guessed from the document's own bigrams."""
+    text = ctx.text
+    left = _visible(text, i, -1)
+    right = _visible(text, i + 1, 1)
+    if not (left and _is_han(left)):
+        return []
+    opts = [k[1] for k in ctx.cache.bi if k[0] == left and _is_han(k[1])]
+    opts += [k[0] for k in ctx.cache.bi if k[1] == right and _is_han(k[0])]
+    c, margin = "\ufffd", 0.0
+    if opts:
+        c, _, margin = _best_char(ctx, opts, left, right)
+        if margin < CONFIDENT:
+            c = "\ufffd"
+    return [_Cand(i, i + 1, c, False, f"lost character: {c}", "lost_char")]
+
+
+# ---------------------------------------------------------------- driver
+
+def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
+    text = ctx.text
+    i = m.start()
+    c = text[i]
+    prev = text[i - 1] if i else ""
+    if c == "?":
+        pm = _PINYIN_AFTER.match(text, i + 1)
+        if pm:
+            py = pm.group()[:-1]
+            cands = []
+            pb = gbk(prev) if prev else None
+            if pb is not None and len(pb) == 2 and i - 1 >= done:
+                cands += _forward(ctx, i, pm.end(), [], True, f"misplaced annotation {py}", (pb[1], py))
+            cands += _lost_annotated(ctx, i, pm.end(), py)
+            cands += [b for b in _backward(ctx, done, i, None, py, pm.end(), True, "run ending in a lost byte")
+                      if b.start < i]
+            return cands
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        certain = bool(prev) and _is_han(prev) and (_is_han(nxt) or nxt in ",;!")
+        cands = _backward(ctx, done, i, None, None, i + 1, certain, "run ending in a lost byte")
+        if nxt in ",;!":
+            cands += _punct(ctx, i + 1, i)
+        cands += _lost_char(ctx, i)
+        for x in cands:
+            x.certain = certain
+        return cands
+    if c == "€":
+        return _backward(ctx, done, i, b"\x80", None, i + 1, True, "run ending in byte 0x80")
+    if c in ",;!":
+        return _punct(ctx, i, None)
+    return _backward(ctx, done, i, bytes((ord(c),)), None, i + 1, False, "run ending in a raw trail byte")
+
+
+def _choose(ctx: _Ctx, cands: list[_Cand], done: int) -> tuple[_Cand, float] | None:
+    """The best candidate by language-model score over the stretch they all cover, with its gain over
+    leaving the damage as it is (characters restored are credited at the average per-character cost)."""
+    cands = [c for c in cands if c.start >= done]
+    if not cands:
+        return None
+    text = ctx.text
+    a = min(c.start for c in cands)
+    b = max(c.end for c in cands)
+    left = _visible(text, a, -1)
+    right = _visible(text, b, 1)
+    base = _strip(text[a:b])
+    base_score = ctx.lm.score(base + right, left, ctx.cache)
+    best = None
+    for c in cands:
+        full = _strip(text[a:c.start]) + c.after + _strip(text[c.end:b])
+        s = ctx.lm.score(full + right, left, ctx.cache)
+        s -= AVG_CHAR * (len(full) - len(base))
+        if best is None or s > best[1]:
+            best = (c, s)
+    return best[0], best[1] - base_score
+
+
+def repair_mojibake(text: str) -> list[Edit]:
+    """Edits that re-align garbled GBK runs ("mojibake") and recover lost characters ("lost_char").
+
+    Offsets are in ``text``; each replacement is traditional text without the stray pinyin of its span.
+    """
+    if TRIGGER.search(text) is None:
+        return []
+    events = list(TRIGGER.finditer(text))
+    spans = []
+    for m in events:
+        a = m.start()
+        b = a + 1
+        while b < len(text) and b - a < MAX_RUN and text[b] not in _SEP and text[b] != "\n":
+            b += 1
+        spans.append((max(0, a - MAX_RUN // 4), b))
+    ctx = _make_ctx(text, spans)
+    edits: list[Edit] = []
+    done = 0            # nothing before this offset may be edited again
+    for m in events:
+        if m.start() < done:
+            continue
+        r = _choose(ctx, _candidates(ctx, m, done), done)
+        if r is None:
+            continue
+        cand, gain = r
+        if not cand.certain and gain < SOFT_MARGIN:
+            continue
+        if cand.after == text[cand.start:cand.end]:
+            continue
+        edits.append(Edit(cand.start, cand.end, cand.after, cand.stage, cand.note))
+        done = cand.end
+    return edits
