@@ -122,6 +122,7 @@ class Metric:
     plan_share: str | None = None
     base: str | None = None
     units: tuple[str, ...] = ()  # counts: the classifiers accepted (个, 项 …)
+    event: bool = False  # counts of an event (开工, 竣工) rather than of a list
     derived: bool = False
 
 
@@ -209,7 +210,8 @@ def load_taxonomy(path: str | None = None) -> Taxonomy:
                    phrases=tuple(row.get("phrases") or ()), patterns=tuple(row.get("patterns") or ()),
                    status=row.get("status"), period=row.get("period", "flow"), growth=row.get("growth"),
                    plan_share=row.get("plan_share"), base=row.get("base"),
-                   units=tuple(row.get("units") or (("个", "项") if row["kind"] == "count" else ())))
+                   units=tuple(row.get("units") or (("个", "项") if row["kind"] == "count" else ())),
+                   event=bool(row.get("event", False)))
         if m.id in metrics:
             raise ValueError(f"{p}: metric {m.id!r} defined twice")
         if m.kind not in NUMERIC_KINDS:
@@ -291,6 +293,8 @@ _PERIOD_RE = regex.compile(  # regex: the year group recurs in branches
     r"|(?P<yonly>(?:19|20)\d\d)年(?![\d一二三四五六七八九十]|[-—–~～至到]|同期)"
     r"|(?P<relyear>去年|上年)(?!同期)"
 )
+# a year a passage is about: 刚刚过去的2025年，… / 2025年是… / (sentence start) 2025年，…
+_TOPIC_YEAR_RE = re.compile(r"(?:过去的|(?:^|(?<=[。！？\n]))\s*)(?P<y>(?:19|20)\d\d)年(?:[，,]|是|以来)", re.M)
 _YEAR_RE = re.compile(r"(?P<y>(?:19|20)\d\d)年(?!同期)|(?P<rel>去年|上年)(?!同期)")
 
 
@@ -515,12 +519,15 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
     paras = list(paragraphs) if paragraphs else [(0, len(text))]
     indexed = sorted(enumerate(mentions), key=lambda im: (im[1].start, -im[1].end))
     out: list[Claim] = []
+    topic_year: int | None = None  # a year the report is about (刚刚过去的2025年，…), carried across paragraphs
     for pi, (ps, pe) in enumerate(paras):
         in_para = [(i, m) for i, m in indexed if ps <= m.start < pe]
+        carry_period: tuple | None = None  # (start, end, mention index or None) of the last period phrase
+        carry_year: int | None = topic_year
+        for t in _TOPIC_YEAR_RE.finditer(text, ps, pe):
+            topic_year = int(t.group("y"))
         if not in_para:
             continue
-        carry_period: tuple | None = None  # (start, end, mention index or None) of the last period phrase
-        carry_year: int | None = None
         for ss, se in _spans(text, ps, pe, _SENT_END):
             in_sent = [(i, m) for i, m in in_para if ss <= m.start < se]
             periods = find_periods(text, ss, se)
@@ -636,6 +643,13 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
         # (b) nearest before it in the clause, (c) right after it in the clause (65.5亿元年度投资计划)
         cands += [p for p in reversed(phrases) if p.kind == m.kind and cs <= p.start and p.end <= m.start]
         cands += [p for p in phrases if p.kind == m.kind and m.end <= p.start < min(ce, m.end + 12)]
+        if m.kind == "count":
+            # 338个重大项目分季度集中开工: the event after the counted noun is what is counted — unless the
+            # event has its own number (95个重点项目已开复工86个)
+            ev = next((p for p in phrases if p.kind == "count" and p.metric and tax.metric(p.metric).event
+                       and m.end <= p.start <= m.end + 8 and p.start < ce), None)
+            if ev is not None and not any(x.kind == "count" and ev.end <= x.start < ce for _, x in in_sent):
+                cands.insert(0, ev)
         if not cands and m.kind == "amount" and len(_FILLER_RE.sub("", prefix)) <= 2:
             # (d) a bare number continuing the sentence (…，达到4211亿元): the nearest phrase before it
             cands += [p for p in reversed(phrases) if p.kind == m.kind and sent[0] <= p.start and p.end <= cs]
