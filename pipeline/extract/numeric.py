@@ -12,7 +12,7 @@ mentions never overlap each other (the longer span wins).
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import regex
@@ -198,6 +198,8 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     if num.value <= 0:
         return None
     spec = rule.spec
+    if m.group("num").strip("十百千万亿") == "" and not _group(m, "qpre"):
+        return None  # “万亿元”城市 is a label; 突破万亿元 is a sum
     if spec.get("context") == "money" and not money_context(text, m.start()):
         return None
     cur = _group(m, "cur")
@@ -328,6 +330,17 @@ def _object_before(text: str, start: int, limit: int = 12) -> str:
     return obj if len(obj) >= 2 else ""
 
 
+def inside_title(text: str, pos: int, limit: int = 60) -> bool:
+    """True when ``pos`` sits inside a 《document title》 (its numbers belong to the name).
+
+    >>> inside_title("印发《支持重点项目的20条措施》", 10), inside_title("《方案》明确20条措施", 7)
+    (True, False)
+    """
+    lo = max(0, pos - limit)
+    opened = text.rfind("《", lo, pos)
+    return opened >= 0 and text.rfind("》", opened, pos) < 0 and text.find("》", pos, pos + limit) >= 0
+
+
 def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     raw = m.group("num")
     clf = m.group("clf")
@@ -348,21 +361,44 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
         return None
     if m.start() > 0 and text[m.start() - 1] in "“\"‘" and "”" in text[m.end(): m.end() + 3]:
         return None
+    if is_cn and text[m.end("clf"): m.end("clf") + 1] in ("”", "’") and "“" in text[max(0, m.start() - 8): m.start()]:
+        return None  # “一网一门一次”
+    if inside_title(text, m.start()):
+        return None  # 《成都市支持保障重点项目的20条政策及措施》 names a document
     if clf in ("点", "类") and not is_cn and clf == "点":
         return None  # 8点 is a time; 五点意见 is a count
+    if raw.strip("十百千万亿") == "" and raw != "十":
+        return None  # a bare scale word (万家灯火, “万家民营企业…”) is not a number
+    if clf in ("位", "名") and text[max(0, m.start() - 1): m.start()] in ("前", "后"):
+        return None  # 排名前五位 is a rank
+    if is_cn and clf == "次" and text.startswith(("会议", "全体会议"), m.end("clf")):
+        return None  # 十四届人大三次会议 is an ordinal session
     unit = _lex("classifiers")[clf]
-    start, end = m.start(), m.end()
-    obj = _object_after(text, end) if not _group(m, "qpost") or True else ""
-    if obj:
-        end = end + len(obj)
-    else:
-        before = _object_before(text, start)
-        if before:
-            obj = before
-            start -= len(before)
-    return Mention(kind="count", text=text[start:end], start=start, end=end, rule=rule.id,
-                   value=num.value, unit=unit, object=obj.strip("“”\"") or None,
-                   qualifier=_qualifier(m, num))
+    return Mention(kind="count", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+                   value=num.value, unit=unit, qualifier=_qualifier(m, num))
+
+
+def attach_objects(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Give each count its counted ``object`` and widen its span over it when it stands next to the
+    number (170个州级重点项目, 开工项目1297个), never into a neighbouring mention."""
+    out = list(mentions)
+    for i, m in enumerate(out):
+        if m.kind != "count":
+            continue
+        lo = out[i - 1].end if i else 0
+        hi = out[i + 1].start if i + 1 < len(out) else len(text)
+        obj = _object_after(text[:hi], m.end)
+        start, end = m.start, m.end
+        if obj:
+            end += len(obj)
+        else:
+            before = _object_before(text, start)
+            if before and start - len(before) >= lo:
+                obj = before
+                start -= len(before)
+        if obj:
+            out[i] = replace(m, start=start, end=end, text=text[start:end], object=obj.strip("“”\"") or None)
+    return out
 
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -516,4 +552,4 @@ def extract_numeric(text: str, *, doc_date: str | None = None) -> list[Mention]:
     Every mention has ``text == text[start:end]`` and a ``rule`` id; numeric mentions never overlap.
     ``doc_date`` (ISO, e.g. ``2017-08-11``) anchors periods without a year (1—8月, 今年以来).
     """
-    return resolve(candidates(text, doc_date=doc_date))
+    return attach_objects(text, resolve(candidates(text, doc_date=doc_date)))
