@@ -569,13 +569,16 @@ def _year_before(years, pos: int, doc: _DocDate | None, carry_year: int | None) 
 
 
 def _resolved_period(p: _Period, doc, ctx_year, in_sent) -> tuple:
-    """``(start, end, mention index)``: a date mention over the phrase wins when its value is explicit."""
+    """``(start, end, mention index)``; a date mention over the phrase supplies the year when it states one.
+
+    The phrase itself decides the span (截至8月份 is January–August even where the date mention's value
+    is just the month); the date mention is recorded as evidence.
+    """
     for i, m in in_sent:
-        if m.kind == "date" and m.start < p.end and p.start < m.end and not m.relative:
-            iso = _iso_period(m.value)
-            if iso and p.spec[0] != "ytd":
-                return (*iso, i)
-            s, e = _resolve(p, doc, ctx_year)
+        if m.kind == "date" and m.start < p.end and p.start < m.end:
+            iso = None if m.relative else _iso_period(m.value)
+            year = int(iso[0][:4]) if iso and p.year is None and p.rel is None and ctx_year is None else ctx_year
+            s, e = _resolve(p, doc, year)
             return (s, e, i)
     s, e = _resolve(p, doc, ctx_year)
     return (s, e, None)
@@ -592,8 +595,11 @@ def _subject_before(text: str, tax: Taxonomy, lo: int, hi: int, in_sent) -> tupl
     """``(class, subject text, position)`` of the nearest subject in ``text[lo:hi]`` (projects included)."""
     found = [(m.end(), m.end() - m.start(), cls, m.group(), m.start())
              for cls, rx in tax.subjects for m in rx.finditer(text, lo, hi)]
-    found += [(m.end, m.end - m.start, "项目", m.text, m.start)
-              for _, m in in_sent if m.kind == "project" and lo <= m.start and m.end <= hi]
+    for _, m in in_sent:
+        # a named project is the subject of what follows it — not when it only heads a list (…等47个项目)
+        if m.kind == "project" and lo <= m.start and m.end <= hi and not text.startswith("等", m.end) \
+                and not any(rx.search(m.text) for _, rx in tax.subjects):
+            found.append((m.end, m.end - m.start, "项目", m.text, m.start))
     # a count's object names its group more fully than the text beside it (省市级82个重点项目 → 省市级重点项目)
     for _, m in in_sent:
         if m.kind == "count" and m.object and lo <= m.start and m.end <= hi:
@@ -647,8 +653,10 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
             # 338个重大项目分季度集中开工: the event after the counted noun is what is counted — unless the
             # event has its own number (95个重点项目已开复工86个)
             ev = next((p for p in phrases if p.kind == "count" and p.metric and tax.metric(p.metric).event
-                       and m.end <= p.start <= m.end + 8 and p.start < ce), None)
-            if ev is not None and not any(x.kind == "count" and ev.end <= x.start < ce for _, x in in_sent):
+                       and m.start < p.start <= m.end + 8 and p.start < ce
+                       and not any(m.end <= q.start < p.start and q.kind == "count" for q in phrases)),
+                      None)
+            if ev is not None and not any(x.kind == "count" and m.end <= x.start < ce for _, x in in_sent):
                 cands.insert(0, ev)
         if not cands and m.kind == "amount" and len(_FILLER_RE.sub("", prefix)) <= 2:
             # (d) a bare number continuing the sentence (…，达到4211亿元): the nearest phrase before it
@@ -767,7 +775,7 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
             continue
         gap = text[r.end:min(m.start, metric_pos) if metric_pos > r.end else m.start]
         if len(gap) > 6 and not any(p.start - r.end <= 6 for p in phrases if p.start >= r.end) \
-                and not tax.subjects[0][1].match(text, r.end):
+                and not any(rx.match(text, r.end) for _, rx in tax.subjects):
             continue
         if "等" in gap[:6]:
             continue
