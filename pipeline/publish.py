@@ -155,10 +155,12 @@ def paragraph_url(datasette, paragraph_id, start=None, end=None, q=None, databas
 
 
 def _row_get(row, key):
+    """ROW[KEY], or None; a foreign key the table view expanded to ``{"value", "label"}`` gives its value."""
     try:
-        return row[key]
+        v = row[key]
     except (IndexError, KeyError):
         return None
+    return v.get("value") if isinstance(v, dict) else v
 
 
 def format_value(value, unit=None) -> str:
