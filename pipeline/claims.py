@@ -419,31 +419,6 @@ def _resolve(p: _Period, doc: _DocDate | None, ctx_year: int | None) -> tuple[st
     return f"{y}-{a:02d}-01", _month_end(y, b)
 
 
-def _iso_period(value) -> tuple[str, str] | None:
-    """A date mention's ISO value (``2019``, ``2019-08``, ``2019-08-31``, ``A/B``) as a period, if explicit."""
-    if not isinstance(value, str) or not re.match(r"^(?:19|20)\d\d", value):
-        return None
-    a, _, b = value.partition("/")
-    b = b or a
-
-    def lo(s):
-        parts = s.split("-")
-        return "-".join(parts + ["01"] * (3 - len(parts)))
-
-    def hi(s):
-        parts = s.split("-")
-        if len(parts) == 1:
-            return f"{parts[0]}-12-31"
-        if len(parts) == 2:
-            return _month_end(int(parts[0]), int(parts[1]))
-        return s
-
-    try:
-        return date.fromisoformat(lo(a)).isoformat(), date.fromisoformat(hi(b)).isoformat()
-    except ValueError:
-        return None
-
-
 # --------------------------------------------------------------------------------------------------
 # Cues: status, basis, growth, share
 # --------------------------------------------------------------------------------------------------
@@ -513,14 +488,25 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
     ``paragraphs`` the ``(start, end)`` spans of its paragraphs (default: the whole text).
     """
     tax = taxonomy or load_taxonomy()
-    doc_date = _parse_date(getattr(meta, "date", None))
-    home = (getattr(meta, "region_adcode", None), getattr(meta, "region_name", None))
+    meta_date = _parse_date(getattr(meta, "date", None))
+    meta_home = (getattr(meta, "region_adcode", None), getattr(meta, "region_name", None))
     title = getattr(meta, "title", None)
     paras = list(paragraphs) if paragraphs else [(0, len(text))]
+    parts = document_parts(text)
     indexed = sorted(enumerate(mentions), key=lambda im: (im[1].start, -im[1].end))
     out: list[Claim] = []
     topic_year: int | None = None  # a year the report is about (刚刚过去的2025年，…), carried across paragraphs
+    part = None
     for pi, (ps, pe) in enumerate(paras):
+        k = next((j for j, (a, b) in enumerate(parts) if a <= ps < b), 0)
+        if k != part:
+            part = k
+            if k == 0:  # the document's metadata describes its first part
+                doc_date, home = meta_date, meta_home
+            else:  # a later 篇 of a compilation: another report, dated by its own years, region unknown
+                years = [int(y) for y in re.findall(r"((?:19|20)\d\d)年", text[parts[k][0]:parts[k][1]])]
+                doc_date, home = (_DocDate(max(years), None) if years else None), (None, None)
+                topic_year = None
         in_para = [(i, m) for i, m in indexed if ps <= m.start < pe]
         carry_period: tuple | None = None  # (start, end, mention index or None) of the last period phrase
         carry_year: int | None = topic_year
@@ -553,6 +539,27 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
     return out
 
 
+_PART_RE = re.compile(r"^[ \t　]*篇[一二三四五六七八九十]+(?:[ \t　]|$)", re.M)
+
+
+def document_parts(text: str) -> list[tuple[int, int]]:
+    r"""Spans of the reports in a compilation (范文 sites join several as 篇一 …, 篇二 …); one span otherwise.
+
+    An outline line that only lists the parts (篇一 … at the top, before any text) does not start a part:
+    a part starts at a 篇 heading followed by at least one paragraph of its own before the next heading.
+
+    >>> document_parts("篇一 甲报告\n正文一\n篇二 乙报告\n正文二")
+    [(0, 11), (11, 21)]
+    >>> document_parts("没有分篇的报告")
+    [(0, 7)]
+    """
+    starts = [m.start() for m in _PART_RE.finditer(text)]
+    if len(starts) < 2:
+        return [(0, len(text))]
+    bounds = [0] + starts[1:] + [len(text)]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
 def _year_value(m: re.Match, doc: _DocDate | None) -> int | None:
     if m.group("y"):
         return int(m.group("y"))
@@ -569,16 +576,14 @@ def _year_before(years, pos: int, doc: _DocDate | None, carry_year: int | None) 
 
 
 def _resolved_period(p: _Period, doc, ctx_year, in_sent) -> tuple:
-    """``(start, end, mention index)``; a date mention over the phrase supplies the year when it states one.
+    """``(start, end, mention index)`` of a period phrase; the date mention over it is kept as evidence.
 
-    The phrase itself decides the span (截至8月份 is January–August even where the date mention's value
-    is just the month); the date mention is recorded as evidence.
+    The phrase and its context decide the period (截至8月份 is January–August, and its year is the one
+    written nearby, not the one a date extractor filled in from the document date).
     """
     for i, m in in_sent:
         if m.kind == "date" and m.start < p.end and p.start < m.end:
-            iso = None if m.relative else _iso_period(m.value)
-            year = int(iso[0][:4]) if iso and p.year is None and p.rel is None and ctx_year is None else ctx_year
-            s, e = _resolve(p, doc, year)
+            s, e = _resolve(p, doc, ctx_year)
             return (s, e, i)
     s, e = _resolve(p, doc, ctx_year)
     return (s, e, None)
