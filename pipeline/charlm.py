@@ -38,11 +38,20 @@ DIGIT_P = 0.02          # any ASCII digit (numbers are everywhere in reports)
 ASCII_P = 0.0005        # any other ASCII character
 LAMBDA = 0.6            # weight of the in-word bigram estimate against the unigram one
 CACHE_W = 0.35          # weight of the document cache model where it has seen the previous character
+TEXT_WEIGHT = 300       # weight of one character occurrence in running clean text (jieba counts are corpus counts)
+ROOT = Path(__file__).resolve().parents[1]
+# Undamaged simplified reports shipped with the project (never the devcorpus evaluation set).
+CLEAN_TEXTS = sorted((ROOT / "corpus").glob("00[12]_*.txt"))
 MIN_BIGRAM = 3          # bigrams rarer than this (in frequency-weighted counts) are not stored
 
 
-def build(dict_path: str | Path | None = None, out: Path = DATA) -> Path:
-    """Build the traditional-character unigram/bigram counts from jieba's dict.txt into ``out``."""
+def build(dict_path: str | Path | None = None, out: Path = DATA, clean_texts=None) -> Path:
+    """Build the traditional-character unigram/bigram counts from jieba's dict.txt into ``out``.
+
+    ``clean_texts`` (default: the undamaged simplified documents in corpus/, see CLEAN_TEXTS) add running
+    text, converted to traditional, with a fixed weight per occurrence."""
+    if clean_texts is None:
+        clean_texts = [p for p in CLEAN_TEXTS if p.exists()]
     import opencc
 
     if dict_path is None:
@@ -55,7 +64,8 @@ def build(dict_path: str | Path | None = None, out: Path = DATA) -> Path:
             if len(parts) >= 2 and parts[1].isdigit():
                 words.append(parts[0])
                 freqs.append(int(parts[1]))
-    trad = opencc.OpenCC("s2tw").convert("\n".join(words)).split("\n")
+    s2t = opencc.OpenCC("s2tw")
+    trad = s2t.convert("\n".join(words)).split("\n")
     uni: Counter[str] = Counter()
     bi: Counter[str] = Counter()
     for w, f in zip(trad, freqs):
@@ -64,6 +74,16 @@ def build(dict_path: str | Path | None = None, out: Path = DATA) -> Path:
             uni[c] += f
             if i:
                 bi[w[i - 1:i + 1]] += f
+    # Running text adds what a word list lacks: punctuation in context and pairs across words.
+    for path in clean_texts or []:
+        text = s2t.convert(Path(path).read_text(encoding="utf-8"))
+        text = "".join(chr(ord(c) + 0xFEE0) if c in ",;:!?()" else c for c in text)
+        for line in text.splitlines():
+            line = "".join(line.split())
+            for i, c in enumerate(line):
+                uni[c] += TEXT_WEIGHT
+                if i:
+                    bi[line[i - 1:i + 1]] += TEXT_WEIGHT
     out.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as fh:
         fh.write("# char unigram/bigram counts, traditional (s2tw) jieba dict.txt; built by pipeline.charlm.build\n")
@@ -105,6 +125,9 @@ class CharLM:
         """Unigram probability; punctuation, digits and ASCII get fixed shares."""
         if c in PUNCT_P:
             return PUNCT_P[c]
+        n = self.uni.get(c)
+        if n:
+            return (n + 0.5) / (self.total + 0.5 * self.vocab)
         if c.isascii():
             return DIGIT_P if c.isdigit() else ASCII_P
         return (self.uni.get(c, 0) + 0.5) / (self.total + 0.5 * self.vocab)

@@ -56,11 +56,15 @@ TRIGGER = re.compile(
 _PINYIN_AFTER = re.compile(rf"{_PY}\)")
 _ANNOT = re.compile(rf"\({_PY}\)")
 _STRAY = re.compile(rf"\?{_PY}\)")
+# A page from the annotating site shows pinyin glued after characters, in place or stray.
+_SITE_MARK = re.compile(rf"[{_CJK}?]\({_PY}\)|\?{_PY}\)")
 
 MAX_RUN = 40            # characters examined after / before an anchor
+QMARK_MARGIN = 12.0     # ... and when the only mark is a '?', which may be a real question mark
 SOFT_MARGIN = 6.0       # nats a repair must gain over the damage when nothing marks it as certain
 AVG_CHAR = -5.5         # average log probability of a character of clean text (credit for restored ones)
-CONFIDENT = 2.5         # nats between the best and second-best guess for a free byte, else U+FFFD
+GAP_COST = 3.0          # nats charged for assuming the decoder dropped a user-defined pair inside a run
+CONFIDENT = 1.0         # nats between the best and second-best guess for a free byte, else U+FFFD
 
 
 # ---------------------------------------------------------------- GBK helpers
@@ -238,6 +242,7 @@ class _Cand:
     certain: bool         # the damage is unmistakable (a marker was consumed)
     note: str
     stage: str = "mojibake"
+    penalty: float = 0.0  # prior cost of the hypothesis (nats)
 
 
 def _strip(s: str) -> str:
@@ -357,6 +362,42 @@ def _decode_run(ctx: _Ctx, head: list[str], body: bytes, tail: bytes | None, tai
     return out, conf
 
 
+def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[str]:
+    """Variants of a re-aligned run ``s`` with one pair dropped by the site's decoder (a user-defined
+    GBK pair) restored between two characters: (c[j] lead, x)(y, c[j+1] lead) for x, y in such a pair."""
+    out = []
+    b = s.encode("gbk", errors="replace")
+    # positions (byte offsets) of character starts after core_start characters
+    offs = []
+    o = 0
+    for k, ch in enumerate(s):
+        n = len(ch.encode("gbk", errors="replace"))
+        if k >= core_start and n == 2 and k + 1 < len(s):
+            offs.append((k, o))
+        o += n
+    for k, o in offs:
+        lead = b[o]                       # the character at k keeps its lead, its trail is x
+        nxt = b[o + 1]                    # the shown trail was the lead of the character after y
+        best = None
+        for xs_range, ys_range in ((range(0xAA, 0xB0), range(0xA1, 0xFF)), (range(0xF8, 0xFF), range(0xA1, 0xFF)),
+                                   (range(0xA1, 0xA8), range(0x40, 0xA1))):
+            c1s = [c for x in xs_range if (c := pair(lead, x))]
+            c2s = [c for y in ys_range if (c := pair(y, nxt))]
+            if not c1s or not c2s:
+                continue
+            prev = s[k - 1] if k else left
+            c1, s1, _ = _best_char(ctx, c1s, prev, "")
+            after = decode_body(b[o + 2:])
+            if after is None:
+                break
+            c2, s2, _ = _best_char(ctx, c2s, c1, after[:1])
+            if best is None or s1 + s2 > best[0]:
+                best = (s1 + s2, s[:k] + c1 + c2 + after)
+        if best:
+            out.append(best[1])
+    return out
+
+
 def _forward(ctx: _Ctx, start: int, run_from: int, head: list[str], certain: bool, what: str,
              pinyin_pair: tuple[int, str] | None = None) -> list[_Cand]:
     """Candidates for a run beginning at ``run_from`` whose first character lost its lead byte."""
@@ -394,6 +435,9 @@ def _forward(ctx: _Ctx, start: int, run_from: int, head: list[str], certain: boo
             s, conf = r
             out.append(_Cand(start, end, _fw(s, ctx.ascii_punct), certain,
                              f"{what}: re-aligned {len(s)} chars" + ("" if conf else ", a byte unsure")))
+            for g in _gap_variants(ctx, s, 1, left):
+                out.append(_Cand(start, end, _fw(g, ctx.ascii_punct), certain,
+                                 f"{what}: re-aligned {len(g)} chars, a dropped pair restored", penalty=GAP_COST))
     return out
 
 
@@ -484,14 +528,16 @@ def _punct(ctx: _Ctx, i: int, qpos: int | None) -> list[_Cand]:
                 continue
             s, conf = r
             x, _, margin = _best_char(ctx, xs, left, s[:1])
-            if margin < CONFIDENT:
-                x = "\ufffd"
-            if qpos is None and x != "。" and margin < CONFIDENT + 4:
-                x = ""           # nothing shows a character was lost here: do not invent one
+            if x != "。" and margin < CONFIDENT and qpos is None:
+                # nothing shows a character was lost when no '?' marks it: do not invent one
+                x = "\ufffd" if qpos is not None else ""
             after = _fw(x + s, ctx.ascii_punct)
-            out.append(_Cand(start, end, after, qpos is not None,
-                             f"misplaced {text[i]!r}: bytes A3 {second:02X} re-aligned {len(s)} chars"
-                             + (f", {x} restored before it" if x else "")))
+            note = f"misplaced {text[i]!r}: bytes A3 {second:02X} re-aligned {len(s)} chars" + (
+                f", {x} restored before it" if x else "")
+            out.append(_Cand(start, end, after, qpos is not None, note))
+            for g in _gap_variants(ctx, s, 0, left):
+                out.append(_Cand(start, end, _fw(x + g, ctx.ascii_punct), qpos is not None,
+                                 note + ", a dropped pair restored", penalty=GAP_COST))
     return out
 
 
@@ -538,7 +584,8 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
         if pm:
             py = pm.group()[:-1]
             cands = []
-            pb = gbk(prev) if prev else None
+            vis = _visible(text, i, -1)           # the character before (an annotation may sit between)
+            pb = gbk(vis) if vis else None
             if pb is not None and len(pb) == 2 and i - 1 >= done:
                 cands += _forward(ctx, i, pm.end(), [], True, f"misplaced annotation {py}", (pb[1], py))
             cands += _lost_annotated(ctx, i, pm.end(), py)
@@ -546,19 +593,22 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
                       if b.start < i]
             return cands
         nxt = text[i + 1] if i + 1 < len(text) else ""
-        certain = bool(prev) and _is_han(prev) and (_is_han(nxt) or nxt in ",;!")
+        certain = False   # a '?' between characters may still be a real question mark
         cands = _backward(ctx, done, i, None, None, i + 1, certain, "run ending in a lost byte")
-        if nxt in ",;!":
-            cands += _punct(ctx, i + 1, i)
         cands += _lost_char(ctx, i)
-        for x in cands:
-            x.certain = certain
+        if nxt in ",;!":
+            cands += _punct(ctx, i + 1, i)      # '?' then a mark: certain damage
         return cands
     if c == "€":
         return _backward(ctx, done, i, b"\x80", None, i + 1, True, "run ending in byte 0x80")
     if c in ",;!":
         return _punct(ctx, i, None)
     return _backward(ctx, done, i, bytes((ord(c),)), None, i + 1, False, "run ending in a raw trail byte")
+
+
+def _nchars(s: str) -> int:
+    """Characters a repair may be credited for restoring (ASCII leftovers are not restorations)."""
+    return sum(1 for c in s if not c.isascii())
 
 
 def _choose(ctx: _Ctx, cands: list[_Cand], done: int) -> tuple[_Cand, float] | None:
@@ -578,7 +628,7 @@ def _choose(ctx: _Ctx, cands: list[_Cand], done: int) -> tuple[_Cand, float] | N
     for c in cands:
         full = _strip(text[a:c.start]) + c.after + _strip(text[c.end:b])
         s = ctx.lm.score(full + right, left, ctx.cache)
-        s -= AVG_CHAR * (len(full) - len(base))
+        s -= AVG_CHAR * (_nchars(full) - _nchars(base)) + c.penalty
         if best is None or s > best[1]:
             best = (c, s)
     return best[0], best[1] - base_score
@@ -589,8 +639,8 @@ def repair_mojibake(text: str) -> list[Edit]:
 
     Offsets are in ``text``; each replacement is traditional text without the stray pinyin of its span.
     """
-    if TRIGGER.search(text) is None:
-        return []
+    if TRIGGER.search(text) is None or _SITE_MARK.search(text) is None:
+        return []           # only pages from the annotating site carry this damage
     events = list(TRIGGER.finditer(text))
     spans = []
     for m in events:
@@ -609,7 +659,7 @@ def repair_mojibake(text: str) -> list[Edit]:
         if r is None:
             continue
         cand, gain = r
-        if not cand.certain and gain < SOFT_MARGIN:
+        if not cand.certain and gain < (QMARK_MARGIN if text[m.start()] == "?" else SOFT_MARGIN):
             continue
         if cand.after == text[cand.start:cand.end]:
             continue
