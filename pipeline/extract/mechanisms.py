@@ -1,0 +1,185 @@
+"""Mechanism mentions by rule: named working mechanisms, systems, models and policy instruments.
+
+Rules (ids as in ``rules/mechanism.yaml``):
+
+- ``mechanism.quoted`` — a quoted model: one with ``+`` (“互联网+督查”), a numeral work formula
+  after 落实/实行… or before 要求/机制 (“四督四保”, “一月一督查”), a quoted enumeration before
+  的工作机制/模式, a quoted campaign (…年, …赛, …行动) or any quoted name before 工作/机制/模式/
+  活动/要求. The name is taken without its quotes and without a generic trailing head
+  (“月调度+季拉练”工作机制 → 月调度+季拉练); a specific head stays (“三个一”定期督导机制).
+- ``mechanism.suffix`` — a specific name ending in 制/机制/制度/模式 (首问负责制,
+  重点项目运行情况月度分析机制), its left edge found with the segmenter; bare generic terms
+  (工作机制, 奖惩机制) are not mentions.
+- ``mechanism.shared_suffix`` — short items sharing one head (月调度、季观摩机制 → 月调度、季观摩;
+  年中、年末双考核办法 → 年中、年末双考核).
+- ``mechanism.list_before_deng`` — the items of “A、B等机制/制度”.
+- ``mechanism.financing_model`` — PPP, REITs and 政府与(和)社会资本合作模式.
+- ``mechanism.campaign`` — named campaigns: …专项行动, …攻坚行动 (not …行动计划/方案).
+
+Never mechanisms: reforms and systems (…改革, …体制, …体系), funds and loans, platforms, teams,
+slogans and labels (六稳, 一带一路), unquoted practices.
+"""
+from __future__ import annotations
+
+import regex
+
+from ..mention import Mention
+from .projects import CLAUSE_PUNCT, _clause_start, lexicon, trim_left
+
+__all__ = ["extract_mechanisms"]
+
+_BOOK = regex.compile(r"《[^《》\n]{1,80}》")
+_QUOTED = regex.compile(r"“(?P<q>[^“”\n]{2,60})”")
+_GENERIC_HEAD = regex.compile(r"(?:的)?(?:工作|服务|管理|推进|督导|运行)?(?:机制|模式|制度|办法)")
+_AFTER_OK = regex.compile(r"(?:的)?(?:工作|服务|管理)?(?:机制|模式|制度|要求|活动|行动|工作|办法)")
+_BAD_AFTER = regex.compile(r"^(?:改革|体制|体系|基金|贷|债|规划|理念|目标|精神|战略|原则|问题|方面|效应)")
+_IMPLEMENT_BEFORE = regex.compile(r"(?:落实|实行|推行|坚持|开展|执行|实施|按照|深化|推广)$")
+_NUMERAL = "一二三四五六七八九十两双百千万"
+_FORMULA = regex.compile(rf"^[{_NUMERAL}][个]?\p{{Han}}{{1,3}}[{_NUMERAL}][个]?\p{{Han}}{{1,3}}(?:[{_NUMERAL}]\p{{Han}}{{1,3}})*$")
+_CAMPAIGN_END = regex.compile(r"(?:项目年|\p{Han}年|擂台赛|竞赛|赛|系列行动|专项行动|攻坚行动|行动|活动)$")
+_NOT_CAMPAIGN = regex.compile(r"(?:行动计划|行动方案|\d年|[一二三四五六七八九十]五)$")
+_BAD_CONTENT = regex.compile(r"改革|体制|体系|基金|规划")
+_SUFFIX = regex.compile(r"(?:责任制|负责制|承诺制|办结制|追究制|督查制|[\p{Han}]制(?![度造定订作约衡止品成表])|机制|制度|模式)")
+_SHARED = regex.compile(r"(?P<items>[\p{Han}]{2,5}(?:、[\p{Han}]{2,6})+)(?P<head>机制|办法|制度)")
+_LIST_DENG = regex.compile(r"等(?:一系列)?(?:工作)?(?P<head>机制|制度)")
+_FIN = regex.compile(r"(?<![A-Za-z])(?:PPP|REITs|REITS|REIT)(?![A-Za-z])|政府[与和]社会资本合作(?:模式|\(PPP\)|（PPP）)?")
+_CAMPAIGN = regex.compile(r"(?:专项行动|攻坚行动)(?!计划|方案)")
+_SINGLE_ZHI_OK = regex.compile(r"(?:督查|负责|承诺|办结|追究|考核|管理|责任|包干|首问|代办|销号|会商|轮值|值班|例会|评估|挂牌|清单|备案|审批|问责|约谈|通报)制$")
+
+
+def _generic(name: str) -> bool:
+    gen = lexicon("mechanism_generic")
+    if name in gen:
+        return True
+    for g in gen:
+        if name.endswith(g) and len(name) - len(g) <= 2 and len(g) >= 2:
+            return True
+    return False
+
+
+def _in_spans(a: int, b: int, spans) -> bool:
+    return any(s <= a and b <= e for s, e in spans)
+
+
+def extract_mechanisms(text: str) -> list[Mention]:
+    """Mechanism mentions of normalized ``text`` (see the module docstring for the rules)."""
+    books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
+    not_mech = lexicon("quoted_not_mechanism")
+    found: dict[tuple[int, int], str] = {}
+
+    def add(a: int, b: int, rule: str, allow_in_book: bool = False) -> None:
+        if a >= b or (not allow_in_book and _in_spans(a, b, books)):
+            return
+        if any(a < e and s < b for (s, e) in found):
+            return
+        found[(a, b)] = rule
+
+    # 1. quoted models
+    for m in _QUOTED.finditer(text):
+        q = m.group("q")
+        a, b = m.span("q")
+        after = text[m.end(): m.end() + 12]
+        before = text[max(0, m.start() - 4): m.start()]
+        if q in not_mech or _BAD_AFTER.match(after) or _BAD_CONTENT.search(q) or regex.search(r"\d", q):
+            continue
+        if regex.search(r"(?:基金|贷|债|平台)$", q):
+            continue
+        if "+" in q or "＋" in q:
+            add(a, b, "mechanism.quoted", allow_in_book=True)
+            continue
+        gh = _GENERIC_HEAD.match(after)
+        # “三个一”定期督导机制: a specific head joined to the quoted part
+        sm = regex.match(r"(?P<mid>[\p{Han}]{2,8}?)(?P<h>机制|制度)", after)
+        if sm and not gh and not _generic(sm.group(0)):
+            add(m.start(), m.end() + sm.end(), "mechanism.quoted")
+            continue
+        if len(q) < 3:
+            continue
+        if _FORMULA.match(q) and (_IMPLEMENT_BEFORE.search(before) or _AFTER_OK.match(after)
+                                  or after[:1] in "，,。；;、"):
+            add(a, b, "mechanism.quoted", allow_in_book=True)
+            continue
+        if "、" in q and regex.match(r"的工作(?:机制|模式|方法)", after):
+            add(a, b, "mechanism.quoted")
+            continue
+        if _CAMPAIGN_END.search(q) and not _NOT_CAMPAIGN.search(q):
+            add(a, b, "mechanism.quoted", allow_in_book=True)
+            continue
+        if "、" not in q and regex.match(r"(?:工作)?(?:机制|模式|制度)|活动|的工作(?:要求|机制|模式)", after):
+            add(a, b, "mechanism.quoted")
+
+    # 2. financing models
+    for m in _FIN.finditer(text):
+        add(m.start(), m.end() if not m.group(0).startswith("政府") else m.end(),
+            "mechanism.financing_model", allow_in_book=True)
+
+    # 3. A、B等机制
+    for m in _LIST_DENG.finditer(text):
+        seg_start = _clause_start(text, m.start())
+        seg = text[seg_start: m.start()]
+        if "、" not in seg:
+            continue
+        parts, s = [], seg_start
+        for i in range(seg_start, m.start() + 1):
+            if i == m.start() or text[i] == "、":
+                parts.append((s, i))
+                s = i + 1
+        a0, b0 = parts[0]
+        parts[0] = (a0 + trim_left(text[a0:b0]), b0)
+        for a, b in parts:
+            item = text[a:b]
+            if 2 <= len(item) <= 12 and not regex.search(r"(?:贷|基金|债|平台)$", item):
+                add(a, b, "mechanism.list_before_deng")
+
+    # 4. shared head: 月调度、季观摩机制
+    for m in _SHARED.finditer(text):
+        items_start = m.start("items")
+        seg_start = _clause_start(text, m.start())
+        a = seg_start + trim_left(text[seg_start: m.end("items")])
+        if a > items_start:
+            # the first item lost its governing verb: keep what follows it
+            items_start = a
+        items = text[items_start: m.end("items")].split("、")
+        if len(items) < 2 or any(len(x) < 2 or len(x) > 6 for x in items):
+            continue
+        if _in_spans(items_start, m.end(), books) or _generic(items[-1] + m.group("head")):
+            continue
+        add(items_start, m.end("items"), "mechanism.shared_suffix")
+
+    # 5. names ending in 制/机制/制度/模式
+    for m in _SUFFIX.finditer(text):
+        suffix = m.group(0)
+        b = m.end()
+        if regex.match(r"(?:改革|体制|体系|工作方案|方案)", text[b: b + 4]) and suffix != "模式":
+            continue
+        seg_start = max(_clause_start(text, m.start()), m.start() - 30)
+        seg = text[seg_start: m.start()]
+        if not seg:
+            continue
+        a = seg_start + trim_left(seg)
+        name = text[a:b]
+        stem = text[a: m.start()]
+        if len(stem) < 2 or _generic(name) or stem.endswith(("的", "和", "与")):
+            continue
+        if suffix == "模式":
+            pass
+        elif _in_spans(a, b, books):
+            continue
+        if len(suffix) == 2 and suffix.endswith("制") and suffix not in ("机制", "制度"):
+            # a single-character 制 (首问负责制) needs a known work-system head
+            if not _SINGLE_ZHI_OK.search(name):
+                continue
+        if len(stem) < 3 and suffix in ("机制", "制度", "模式"):
+            continue
+        add(a, b, "mechanism.suffix", allow_in_book=(suffix == "模式"))
+
+    # 6. named campaigns
+    for m in _CAMPAIGN.finditer(text):
+        seg_start = max(_clause_start(text, m.start()), m.start() - 20)
+        a = seg_start + trim_left(text[seg_start: m.start()])
+        if m.start() - a >= 2:
+            add(a, m.end(), "mechanism.campaign")
+
+    out = [Mention(kind="mechanism", text=text[a:b], start=a, end=b, rule=r) for (a, b), r in found.items()]
+    out.sort(key=lambda m: m.start)
+    return out

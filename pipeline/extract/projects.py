@@ -1,0 +1,366 @@
+"""Project mentions by rule: named construction/investment projects, facilities, parks, programmes.
+
+Rules (ids as in ``rules/project.yaml``), in order of trust:
+
+- ``project.list_before_deng`` — the items of an enumeration closed by 等(N个)(…)项目/工程
+  (“加快锂动芯二期、动力科技、智能制造产业园等项目落地建设”): each item as written, the first item
+  cut after the governing verb.
+- ``project.list_shared_suffix`` — an enumeration whose last item carries the shared 项目
+  (“竹浆纸一体化、糯租水电站项目建设” → 竹浆纸一体化, 糯租水电站).
+- ``project.list_with_suffixed_items`` — an enumeration closed by 等 in which at least two items end
+  like project names (科创大厦、傲景观澜、洪庄四期等…).
+- ``project.quoted`` — a quoted name with a project suffix, or a quoted programme before 工程/计划
+  (“竹浆纸一体化项目”, “双百”工程).
+- ``project.programme`` — numeral programme names (百大项目, 百千万工程).
+- ``project.suffix`` — a name ending in a facility or project word (水电站, 水库, 公路, 产业园,
+  工程, 项目 …) whose left edge is found with the segmenter, kept only when it contains a proper
+  name (a place or person name, a word the dictionary does not know, digits or Latin letters).
+- ``project.repeat`` — a later occurrence of a name found by the rules above.
+
+Generic phrases (重点项目, 基础设施建设) and plans/documents (《…方案》, …规划, 项目库) are never projects;
+a name right after a count (1819个…工程) is that count's object, not a project.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import regex
+
+from .. import rules_dir
+from ..mention import Mention
+from ..segment import posseg
+
+__all__ = ["extract_projects", "trim_left", "lexicon", "has_proper_name"]
+
+CLAUSE_PUNCT = "，,。；;：:！!？?\n\r（(）)“”\"《》【】[]〔〕…—"
+_CLAUSE_RE = regex.compile("[" + regex.escape(CLAUSE_PUNCT) + r"\s]")
+_COUNT_BEFORE = regex.compile(r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)(?:个|项|批|家|座|条|所|处)$")
+_COUNT_ANY = regex.compile(r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两几]+)(?:个|项|批|家|座|条|所|处|类)")
+_NUM_CLASSIFIER = regex.compile(r"^(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两几]+)(?:个|项|批|家|座|条|所|处|类)")
+_BOOK = regex.compile(r"《[^《》\n]{1,80}》")
+
+_LIST_TAIL = regex.compile(
+    r"等(?:\d+|[一二三四五六七八九十百千两几]+)?(?:个|批|项|大)?"
+    r"(?P<mod>[\p{Han}]{0,6}?)(?P<cat>项目|工程)")
+_SHARED_TAIL = regex.compile(r"项目(?=建设|的|前期|所需|进展|实施|开工|落地)")
+_DENG = regex.compile(r"等(?=[\p{Han}])")
+
+SUFFIXES = ("高速公路", "一级公路", "二级公路", "公路", "铁路", "水电站", "电站", "电厂", "水库", "大桥",
+            "隧道", "隧洞工程", "机场", "产业园", "工业园区", "示范园区", "园区", "文化园", "科技园",
+            "物流园", "煤矿", "办公楼", "商业街", "扬水站", "污水处理厂", "水厂", "大厦", "综合体",
+            "工程", "项目")
+STRONG_ITEM_SUFFIX = regex.compile(
+    r"(?:[一二三四五六七八九十\d]期|大厦|电厂|电站|水库|公路|产业园|园区|小区|花园|广场|综合体|商业街)$")
+_SUFFIX_RE = regex.compile("|".join(map(regex.escape, SUFFIXES)))
+_QUOTED = regex.compile(r"“(?P<q>[^“”\n]{2,30})”(?P<tail>工程|计划|项目)?")
+_PROGRAMME = regex.compile(r"(?<![\p{Han}])?(?P<n>[百千万]{1,3}(?:大项目|(?:项目)?工程)|双[\p{Han}]计划)")
+_NUMERAL_START = regex.compile(r"^[双两一二三四五六七八九十百千万]")
+_PLAN_WORDS = regex.compile(r"规划|方案|办法|意见|通知|决定|纲要|计划书|报告|可研|清单|名录")
+_BAD_NEXT = regex.compile(r"^(?:库|清单|名录|奖|资金|储备库|的?申报|规划|台账|信息|管理|工作)")
+_ASPIRATION_BEFORE = regex.compile(r"(?:打造|争创|建设成|创建|建成为|打造成)$")
+_PROPER_TAGS = {"ns", "nr", "nrt", "nz", "nrfg", "eng", "ng"}
+
+
+def _read_list(name: str) -> frozenset[str]:
+    path = rules_dir() / "lexicons" / name
+    out = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        w = line.split("#", 1)[0].strip()
+        if w:
+            out.add(w)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=None)
+def lexicon(name: str) -> frozenset[str]:
+    """A word list from ``rules/lexicons/<name>.txt`` (read once)."""
+    return _read_list(f"{name}.txt")
+
+
+@lru_cache(maxsize=1)
+def _has_word():
+    try:
+        import rjieba
+
+        return rjieba.has_word
+    except (ImportError, AttributeError):  # pragma: no cover
+        import jieba
+
+        d = jieba.dt
+        d.check_initialized()
+        return lambda w: d.FREQ.get(w, 0) > 0
+
+
+def trim_left(segment: str) -> int:
+    """Offset in ``segment`` where a name ending at its end begins.
+
+    Walks the words right to left and stops at the first governing verb, function word, 、 or
+    count (``加快锂动芯二期`` → 2; ``装机7.5万千瓦的糯租水电站`` → after 的). A listed verb used as a
+    noun (启动区's 启动, tagged ``vn``) does not stop the walk.
+    """
+    floor = 0
+    for m in _COUNT_ANY.finditer(segment):
+        floor = m.end()
+    cut_at = segment.rfind("、")
+    floor = max(floor, cut_at + 1)
+    words = posseg(segment)
+    stops = lexicon("stop_verbs")
+    long_stops = tuple(w for w in stops if len(w) >= 2)
+    pos = len(segment)
+    for i in range(len(words) - 1, -1, -1):
+        w, tag = words[i]
+        start = pos - len(w)
+        if start < floor:
+            return max(pos, floor)
+        verbish = tag in ("v", "vd", "ad", "d", "p", "c", "a") or len(w) == 1
+        compound = len(w) >= 3 and any(w.endswith(x) and len(w) > len(x) for x in long_stops)
+        if ((verbish and (w in stops or w.endswith(long_stops))) or compound or w in ("的", "之")
+                or tag in ("p", "c", "u", "uj", "r", "ul", "uz", "y", "e")
+                or (tag == "d" and len(w) >= 2) or _CLAUSE_RE.fullmatch(w[0])):
+            return pos
+        pos = start
+    return max(pos, floor)
+
+
+def has_proper_name(name: str) -> bool:
+    """Whether ``name`` contains a proper name: a place/person/brand word, an unknown word,
+    digits or Latin letters (虹溪排洪隧洞工程 yes, 厂区场地平整工程 no)."""
+    if regex.search(r"[A-Za-z0-9×]", name):
+        return True
+    has_word = _has_word()
+    from .. import regions as gz
+
+    stop = gz.short_stoplist()
+    pos = 0
+    for w, tag in posseg(name):
+        pos += len(w)
+        if gz.candidates(w) and w not in stop:
+            if _FACILITY_AFTER_REGION.match(name, pos):
+                return True  # 红河烟厂: the place is part of a proper name
+            continue  # a place name locates a project but does not name it
+        if tag in _PROPER_TAGS:
+            return True
+        if len(w) >= 2 and regex.fullmatch(r"\p{Han}+", w) and not has_word(w):
+            return True
+    return False
+
+
+def _is_generic(name: str) -> bool:
+    gen = lexicon("project_generic")
+    sectors = lexicon("sectors")
+    if name in gen or name in sectors:
+        return True
+    m = regex.fullmatch(r"(?P<s>\p{Han}{2,6}?)(?:类)?(?:项目|工程)", name)
+    if m and m.group("s") in sectors:
+        return True
+    # a generic head with only a level/scale modifier in front (省级重点项目, 新增重大项目)
+    for g in gen:
+        if len(g) >= 3 and name.endswith(g) and len(name) - len(g) <= 2:
+            return True
+    return False
+
+
+def _clause_start(text: str, i: int, floor: int = 0) -> int:
+    """Index just after the last clause punctuation before ``i``."""
+    j = i - 1
+    while j >= floor and text[j] not in CLAUSE_PUNCT and not text[j].isspace():
+        j -= 1
+    return j + 1
+
+
+def _valid_item(item: str) -> bool:
+    if not (2 <= len(item) <= 40):
+        return False
+    if _NUM_CLASSIFIER.match(item) or _PLAN_WORDS.search(item) or "等" in item:
+        return False
+    if not regex.search(r"\p{Han}", item):
+        return False
+    return not _is_generic(item)
+
+
+def _split_items(text: str, seg_start: int, seg_end: int) -> list[tuple[int, int]]:
+    """Spans of the 、-separated items of ``text[seg_start:seg_end]``; the first one trimmed."""
+    spans, s = [], seg_start
+    for i in range(seg_start, seg_end + 1):
+        if i == seg_end or text[i] in "、和及":
+            spans.append((s, i))
+            s = i + 1
+    if spans:
+        a, b = spans[0]
+        spans[0] = (a + trim_left(text[a:b]), b)
+    out = []
+    for a, b in spans:
+        while a < b and text[a] in " \t":
+            a += 1
+        if a < b:
+            out.append((a, b))
+    return out
+
+
+def _in_spans(i: int, j: int, spans) -> bool:
+    return any(s <= i and j <= e for s, e in spans)
+
+
+_ITEM_END = regex.compile("(?:" + "|".join(map(regex.escape, SUFFIXES)) + r"|路|[一二三四五六七八九十\d]期)$")
+_FACILITY_AFTER_REGION = regex.compile(r"\p{Han}{0,2}?(?:厂|矿|电站|水库|大桥)")
+_MODIFIERS = regex.compile(
+    r"^(?:全[省市州县区]|我[省市州县区]|本[省市州县区]|[省市州县区](?:级|重点)?|\d{4}年|今年|明年|去年|"
+    r"新开工|新建|计划|储备|新增|在建|续建|重点|重大|省市|国家|全年|年度)+")
+
+
+def _strip_modifiers(name: str) -> str:
+    """``name`` without leading place, year and status words (全市2019年重点项目 → 项目)."""
+    prev = None
+    while prev != name:
+        prev = name
+        name = _MODIFIERS.sub("", name)
+        for f in _leading_region(name):
+            name = name[len(f):]
+    return name
+
+
+def _leading_region(name: str) -> list[str]:
+    from .. import regions as gz
+
+    stop = gz.short_stoplist()
+    for n in range(min(9, len(name) - 1), 1, -1):
+        forms = gz.candidates(name[:n])
+        if forms and (name[:n] not in stop or any(f.form == "full" for f in forms)):
+            if _FACILITY_AFTER_REGION.match(name, n):
+                return []  # 红河烟厂: the place is part of a proper name
+            return [name[:n]]
+    return []
+
+
+def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
+    """Project names ending with the suffix match ``m`` (plus earlier items of its enumeration)."""
+    suffix, b = m.group(0), m.end()
+    if text.startswith("项目", b) and suffix != "项目":
+        return []
+    if _BAD_NEXT.match(text[b: b + 3]):
+        return []
+    clause = max(_clause_start(text, m.start()), m.start() - 40)
+    seg = text[clause: m.start()]
+    if not seg:
+        return []
+    comma = seg.rfind("、")
+    item_start = clause + comma + 1
+    out = []
+    if comma >= 0:
+        # an enumeration of names (弥师路、锁平高速公路; …扩建工程、利用…治理项目): whole items
+        prev_items = _split_items(text, clause, clause + comma)
+        named = [(x, y) for x, y in prev_items if _ITEM_END.search(text[x:y]) and _valid_item(text[x:y])]
+        if named and named[-1][1] == clause + comma:
+            whole = text[item_start:b]
+            items = named + [(item_start, b)]
+            if any(has_proper_name(_strip_modifiers(text[x:y])) for x, y in items) and _valid_item(whole):
+                for x, y in items:
+                    if not _is_generic(_strip_modifiers(text[x:y]) or text[x:y]):
+                        out.append((x, y, "project.enumeration"))
+                return out
+    a = clause + trim_left(seg)
+    name = text[a:b]
+    core = _strip_modifiers(name)
+    if len(name) - len(suffix) < 2 or len(core) <= len(suffix) or _is_generic(name) or _is_generic(core):
+        return []
+    if _PLAN_WORDS.search(name) or _COUNT_BEFORE.search(text[max(0, a - 8):a]):
+        return []
+    if regex.search(r"(?:项目|工程)[和及与、]", name):
+        return []
+    if _ASPIRATION_BEFORE.search(text[max(0, a - 4):a]):
+        return []
+    if not has_proper_name(core[: -len(suffix)]):
+        return []
+    return [(a, b, "project.suffix")]
+
+
+def extract_projects(text: str) -> list[Mention]:
+    """Project mentions of normalized ``text`` (see the module docstring for the rules)."""
+    books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
+    found: dict[tuple[int, int], str] = {}
+
+    def add(a: int, b: int, rule: str) -> None:
+        if a >= b or _in_spans(a, b, books):
+            return
+        if any(a < e and s < b for (s, e) in found):
+            return
+        found[(a, b)] = rule
+
+    # 1. enumerations closed by 等…项目/工程
+    for m in _LIST_TAIL.finditer(text):
+        if len(m.group("mod")) > 6 or _CLAUSE_RE.search(m.group("mod")):
+            continue
+        deng = m.start()
+        seg_start = _clause_start(text, deng)
+        items = _split_items(text, seg_start, deng)
+        good = [(a, b) for a, b in items if _valid_item(text[a:b])]
+        if len(good) * 2 < len(items):
+            continue  # mostly sectors or generic words (房地产、金融等项目)
+        for a, b in good:
+            add(a, b, "project.list_before_deng")
+
+    # 2. enumerations sharing a trailing 项目 (A、B项目建设)
+    for m in _SHARED_TAIL.finditer(text):
+        seg_start = _clause_start(text, m.start())
+        seg = text[seg_start:m.start()]
+        if "、" not in seg or "等" in seg:
+            continue
+        items = _split_items(text, seg_start, m.start())
+        if any(trim_left(text[a:b]) for a, b in items[1:]):
+            continue  # later items open with a verb: a list of actions, not of names
+        if len(items) >= 2 and all(_valid_item(text[a:b]) and len(text[a:b]) >= 3 for a, b in items):
+            for a, b in items:
+                add(a, b, "project.list_shared_suffix")
+
+    # 3. enumerations closed by 等 whose items end like project names
+    for m in _DENG.finditer(text):
+        seg_start = _clause_start(text, m.start())
+        seg = text[seg_start:m.start()]
+        if seg.count("、") < 1:
+            continue
+        items = _split_items(text, seg_start, m.start())
+        strong = [1 for a, b in items if STRONG_ITEM_SUFFIX.search(text[a:b])]
+        if len(items) >= 2 and len(strong) >= 2 and all(_valid_item(text[a:b]) for a, b in items):
+            for a, b in items:
+                add(a, b, "project.list_with_suffixed_items")
+
+    # 4. quoted names
+    for m in _QUOTED.finditer(text):
+        q, tail = m.group("q"), m.group("tail")
+        after = text[m.end(): m.end() + 3]
+        if _BAD_NEXT.match(after) or "、" in q or "，" in q:
+            continue
+        if tail in ("工程", "计划") and (_NUMERAL_START.match(q) or len(q) >= 4) and not _PLAN_WORDS.search(q):
+            add(m.start(), m.end(), "project.quoted")
+        elif tail is None and _SUFFIX_RE.search(q[-4:]) and q.endswith(SUFFIXES) and not _is_generic(q):
+            add(m.start("q"), m.end("q"), "project.quoted")
+
+    # 5. numeral programmes
+    for m in _PROGRAMME.finditer(text):
+        a, b = m.span("n")
+        if _BAD_NEXT.match(text[b: b + 3]) or _COUNT_BEFORE.search(text[max(0, a - 6):a]):
+            continue
+        add(a, b, "project.programme")
+
+    # 6. names ending in a facility/project word (longest candidates first)
+    cands = []
+    for m in _SUFFIX_RE.finditer(text):
+        cands += _suffix_candidates(text, m)
+    cands.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
+    for a, b, rule in cands:
+        add(a, b, rule)
+
+    # 7. later occurrences of the names found
+    names = {text[a:b] for (a, b) in found if b - a >= 3}
+    for name in sorted(names, key=len, reverse=True):
+        i = text.find(name)
+        while i >= 0:
+            j = i + len(name)
+            if (i, j) not in found and not _COUNT_BEFORE.search(text[max(0, i - 8):i]):
+                add(i, j, "project.repeat")
+            i = text.find(name, j)
+
+    out = [Mention(kind="project", text=text[a:b], start=a, end=b, rule=r)
+           for (a, b), r in found.items()]
+    out.sort(key=lambda m: m.start)
+    return out
