@@ -36,7 +36,7 @@ from .offsets import Edit
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _PY = f"[a-z{_TONED}]{{1,7}}"
-_CJK = "\u3400-\u9fff\uf900-\ufaff"
+_CJK = "\u3040-\u9fff\uf900-\ufaff"
 # A run ends where the shifted decoder meets ASCII, € or a clause separator.
 _HARD_STOPS = set("\n\r\t (),?€。、") | set("0123456789")
 _TRAIL_ASCII = {chr(b) for b in range(0x40, 0x7F)}
@@ -351,6 +351,9 @@ def _decode_run(ctx: _Ctx, head: list[str], body: bytes, tail: bytes | None, tai
     if lead is not None:
         if lead < 0x81:
             return None
+        paren = tail_py == "("
+        if paren:
+            tail_py = None
         opts = _trail_options(lead, tail_py)
         if not opts:
             return None
@@ -358,7 +361,7 @@ def _decode_run(ctx: _Ctx, head: list[str], body: bytes, tail: bytes | None, tai
         c1, _, margin = _best_char(ctx, opts, prev, right)
         if len(opts) > 1 and margin < CONFIDENT and not (tail_py and margin >= 0.5):
             c1, conf = "\ufffd", False
-        out = out + c1
+        out = out + c1 + ("(" if paren else "")
     return out, conf
 
 
@@ -458,8 +461,16 @@ def _end_options(text: str, toks, k: int, after_run: int):
         m = _PINYIN_AFTER.match(text, pos + 1)
         if m:
             return [(None, m.group()[:-1], m.end())]
+        if _swallowed_paren(text, pos + 1):
+            return [(None, "(", pos + 1), (None, None, pos + 1)]
         return [(None, None, pos + 1), (None, None, pos)]
     return [(None, None, pos)]
+
+
+def _swallowed_paren(text: str, i: int) -> bool:
+    """After a '?', a ')' with no '(' before it on the same clause: the '?' swallowed a real '('."""
+    j = text.find(")", i, i + 24)
+    return j > i and "(" not in text[i:j] and "\n" not in text[i:j]
 
 
 def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str | None, end: int,
@@ -549,9 +560,7 @@ def _lost_annotated(ctx: _Ctx, i: int, end: int, py: str) -> list[_Cand]:
     opts = list(seen) if seen else list(chars_read(py))
     if not opts:
         return []
-    c, _, margin = _best_char(ctx, opts, left, right)
-    if not (margin >= CONFIDENT or len(opts) == 1):
-        c = "\ufffd"
+    c, _, margin = _best_char(ctx, opts, left, right)   # the reading narrows it enough to guess
     return [_Cand(i, end, c, True, f"lost character read {py}: {c}", "lost_char")]
 
 
