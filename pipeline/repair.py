@@ -17,9 +17,11 @@ U+FFFD.
 
 Clean text is passed over by one compiled regex search; only suspect spots get the expensive work.
 
->>> [(e.after, e.note) for e in repair_mojibake("甘孜日?qǐng)?bào) 2017年08月11日")]
-[('報', 'lost lead byte 0x88 (pinyin qǐng) re-aligned 0 chars; lost byte 0xF3 (pinyin bào)')]
->>> repair_mojibake("今年以來，全社會固定資產投資完成187.43億元。")
+>>> [e.after for e in repair_mojibake("甘孜日?qǐng)?bào) 2017年08月11日")]
+['報']
+>>> [e.after for e in repair_mojibake("要敢擔當?shù)钠橇?,妥善處理")]
+['的魄力']
+>>> repair_mojibake("今年以來,全社會(huì)固定資產投資完成187.43億元。")
 []
 """
 from __future__ import annotations
