@@ -95,7 +95,7 @@ def zh_snippet(text: str | None, q: str | None, context: int = SNIPPET_CONTEXT) 
     """TEXT around its first hit of Q, hits wrapped in ``<mark>`` tags, ``…`` where cut.
 
     >>> zh_snippet("全州全社会固定资产投资完成187.43亿元，同比增长11%左右", "187.43亿元", 6)
-    '…资产投资完成<mark>187.43亿元</mark>，同比增长11…'
+    '…资产投资完成<mark>187.43亿元</mark>，同比增长1…'
     """
     text = text or ""
     spans = hits(text, q or "")
@@ -163,18 +163,30 @@ def _row_get(row, key):
     return v.get("value") if isinstance(v, dict) else v
 
 
+def _number(x: float, decimals: int = 2) -> str:
+    """X with thousands separators and at most DECIMALS decimals, trailing zeros dropped."""
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_value(value, unit=None) -> str:
-    """A number as people read it in these reports: 18743000000 元 → ``187.43亿元``."""
-    if not isinstance(value, (int, float)):
+    """A value as these reports write it: 18743000000 CNY → ``187.43亿元``, 11 % → ``11%``.
+
+    >>> format_value(460699000000.0, "CNY"), format_value(35000.0, "CNY"), format_value(1105.0, "个")
+    ('4,606.99亿元', '3.5万元', '1,105个')
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     unit = unit or ""
-    money = {"CNY": "元", "元": "元"}.get(unit)
-    if money and abs(value) >= 1e8:
-        return f"{value / 1e8:,.4g}亿{money}" if abs(value) < 1e12 else f"{value / 1e8:,.2f}亿{money}"
-    if money and abs(value) >= 1e4:
-        return f"{value / 1e4:,.6g}万{money}"
-    text = f"{value:,.6g}" if isinstance(value, float) else f"{value:,}"
-    return text + ({"percent": "%", "%": "%"}.get(unit, f" {unit}" if unit and not money else money or ""))
+    if unit in ("CNY", "元"):
+        if abs(value) >= 1e8:
+            return _number(value / 1e8, 4) + "亿元"
+        if abs(value) >= 1e4:
+            return _number(value / 1e4, 4) + "万元"
+        return _number(value) + "元"
+    if unit in ("%", "percent"):
+        return _number(value) + "%"
+    return _number(value, 4) + unit
 
 
 @hookimpl
@@ -264,7 +276,7 @@ async def paragraph_page(datasette, request):
     for m in mentions:
         m["url"] = paragraph_url(datasette, pid, m.get("start"), m.get("end"),
                                  database=request.args.get("db"))
-        m["shown_value"] = format_value(m["value"], m.get("unit") or m.get("currency")) \
+        m["shown_value"] = format_value(m["value"], m.get("currency") or m.get("unit") or "") \
             if m.get("value") is not None else ""
     neighbours = {r["position"]: r["id"] for r in (await db.execute(
         "select id, position from paragraphs where document_id = ? and position in (?, ?)",

@@ -218,3 +218,13 @@ def test_ingested_index_covers_every_paragraph(ingested):
     texts = [t for (t,) in ingested.execute("SELECT text FROM paragraphs")]
     vocab = sorted({w for t in texts for w in search.words(t) if 2 <= len(w) <= 6})
     assert [q for q in vocab if fts_ids(ingested, q) != like_ids(ingested, q)] == []
+
+
+def test_docstring_examples():
+    import doctest
+
+    from pipeline import publish
+
+    for module in (search, publish):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -254,8 +254,9 @@ def test_paragraph_page_errors_are_clean(server):
 def test_chart_of_a_metric_across_regions(server, conn):
     metric = some(conn, "select metric from claims where duplicate_of is null group by metric "
                         "order by count(distinct region_name) desc, count(*) desc limit 1")
-    regions = {r[0] for r in conn.execute("select distinct region_name from claims where metric = ? "
-                                          "and duplicate_of is null and value is not null", (metric,))}
+    regions = {r[0] or r[1] or "（未知地区）" for r in conn.execute(
+        "select distinct region_name, region_adcode from claims where metric = ? "
+        "and duplicate_of is null and value is not null", (metric,))}
     status, svg = server.get("/-/gongbao/chart", metric=metric, _format="svg")
     assert status == 200 and svg.startswith("<svg")
     assert svg.count("<rect") == len(regions)
