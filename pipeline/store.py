@@ -340,16 +340,29 @@ class Writer:
         return True
 
     def delete_document(self, doc_id: int) -> None:
-        """Remove a document and everything derived from it, keeping duplicate links elsewhere sound."""
-        pids = [r[0] for r in self.conn.execute("SELECT id FROM paragraphs WHERE document_id = ?", (doc_id,))]
+        """Remove a document and everything derived from it, keeping duplicate links elsewhere sound.
+
+        Clusters whose canonical paragraph goes elect their earliest remaining member (the dedupe index
+        decides when present); the other members, and their mentions and claims, are re-pointed at it,
+        and documents that reposted this one are re-examined.
+        """
+        conn = self.conn
+        pids = [r[0] for r in conn.execute("SELECT id FROM paragraphs WHERE document_id = ?", (doc_id,))]
         if self.search is not None and pids:
-            self.search.delete_paragraphs(self.conn, pids)
+            self.search.delete_paragraphs(conn, pids)
+        reposts = [r[0] for r in conn.execute("SELECT id FROM documents WHERE duplicate_of = ?", (doc_id,))]
         if self.dedupe is not None:
-            self.dedupe.forget_document(doc_id)
-        _reelect_canonicals(self.conn, doc_id)
+            changes = self.dedupe.forget_document(doc_id) or {}
+        else:
+            changes = _elect_canonicals(conn, doc_id)
         for table in ("claims", "mentions", "paragraphs", "document_paths"):
-            self.conn.execute(f"DELETE FROM {table} WHERE document_id = ?", (doc_id,))
-        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+            conn.execute(f"DELETE FROM {table} WHERE document_id = ?", (doc_id,))
+        conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        _apply_canonical_changes(conn, changes)
+        if self.dedupe is not None:
+            for d in reposts:
+                conn.execute("UPDATE documents SET duplicate_of = ? WHERE id = ?",
+                             (self.dedupe.document_duplicate_of(d), d))
 
     def add_path(self, path: str, sha: str) -> str:
         """Record that ``path`` holds the already-loaded content ``sha``: 'unchanged', 'alias' or 'replaced'."""
@@ -522,36 +535,39 @@ def _canonical_rows(conn, table: str, key_cols: str, canonical_pids: Iterable[in
     return out
 
 
-def _reelect_canonicals(conn, doc_id: int) -> None:
-    """Before deleting a document: in each cluster whose canonical paragraph it holds, promote the oldest member.
-
-    Mentions and claims of the promoted paragraph become canonical; those of the other members point at
-    their match in the new canonical (or at nothing).
-    """
-    rows = conn.execute("SELECT p.id, p.duplicate_of FROM paragraphs AS p JOIN paragraphs AS c ON c.id = p.duplicate_of "
+def _elect_canonicals(conn, doc_id: int) -> dict[int, int | None]:
+    """Without a dedupe index: ``{paragraph id: new canonical or None}`` for the members of clusters whose
+    canonical paragraph is in ``doc_id`` (the lowest remaining id becomes canonical)."""
+    rows = conn.execute("SELECT p.duplicate_of, p.id FROM paragraphs AS p JOIN paragraphs AS c ON c.id = p.duplicate_of "
                         "WHERE c.document_id = ? AND p.document_id != ? ORDER BY p.duplicate_of, p.id",
                         (doc_id, doc_id)).fetchall()
     clusters: dict[int, list[int]] = {}
-    for pid, old in rows:
+    for old, pid in rows:
         clusters.setdefault(old, []).append(pid)
-    for old, members in clusters.items():
-        new, rest = members[0], members[1:]
-        conn.execute("UPDATE paragraphs SET duplicate_of = NULL WHERE id = ?", (new,))
-        conn.execute("UPDATE mentions SET duplicate_of = NULL WHERE paragraph_id = ?", (new,))
-        conn.execute("UPDATE claims SET duplicate_of = NULL WHERE paragraph_id = ?", (new,))
-        if not rest:
+    changes: dict[int, int | None] = {}
+    for members in clusters.values():
+        changes[members[0]] = None
+        changes.update((p, members[0]) for p in members[1:])
+    return changes
+
+
+def _apply_canonical_changes(conn, changes: dict[int, int | None]) -> None:
+    """Re-point paragraphs at their new canonical, and their mentions and claims at the matching row in it."""
+    for pid, new in changes.items():
+        conn.execute("UPDATE paragraphs SET duplicate_of = ? WHERE id = ?", (new, pid))
+        if new is None:
+            conn.execute("UPDATE mentions SET duplicate_of = NULL WHERE paragraph_id = ?", (pid,))
+            conn.execute("UPDATE claims SET duplicate_of = NULL WHERE paragraph_id = ?", (pid,))
             continue
-        marks = ", ".join("?" * len(rest))
-        conn.execute(f"UPDATE paragraphs SET duplicate_of = ? WHERE id IN ({marks})", (new, *rest))
-        conn.execute(f"""UPDATE mentions SET duplicate_of = (
+        conn.execute("""UPDATE mentions SET duplicate_of = (
                 SELECT c.id FROM mentions AS c WHERE c.paragraph_id = ? AND c.kind = mentions.kind
                 AND c.text = mentions.text AND c.value IS mentions.value ORDER BY c.id LIMIT 1)
-            WHERE paragraph_id IN ({marks})""", (new, *rest))
-        conn.execute(f"""UPDATE claims SET duplicate_of = (
+            WHERE paragraph_id = ?""", (new, pid))
+        conn.execute("""UPDATE claims SET duplicate_of = (
                 SELECT c.id FROM claims AS c WHERE c.paragraph_id = ? AND c.metric = claims.metric
                 AND c.period_start IS claims.period_start AND c.period_end IS claims.period_end
                 AND c.value IS claims.value ORDER BY c.id LIMIT 1)
-            WHERE paragraph_id IN ({marks})""", (new, *rest))
+            WHERE paragraph_id = ?""", (new, pid))
 
 
 # -------------------------------------------------------------------------------------- ingest_paths
@@ -762,8 +778,8 @@ def _write_one(writer: Writer, summary: Summary, job: Job, result, failed: dict)
     except (sqlite3.IntegrityError, sqlite3.InterfaceError, ValueError, TypeError, KeyError, IndexError) as e:
         writer.conn.execute("ROLLBACK TO doc")
         writer.conn.execute("RELEASE doc")
-        if writer.dedupe is not None:  # drop whatever the dedupe index remembered of the rolled-back rows
-            writer.dedupe.forget_document(writer._next["documents"] - 1)
+        if writer.dedupe is not None:  # its in-memory index remembers the rolled-back rows: start afresh
+            writer.dedupe = _dedupe_index(writer.conn)
         err = IngestError(job.path, "write", f"{type(e).__name__}: {e}", sha256=job.sha256)
         failed[job.sha256] = err
         writer.record_error(err)
