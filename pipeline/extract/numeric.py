@@ -138,19 +138,18 @@ def direction_of(text: str, start: int) -> str | None:
     seg = _COMMA.split(clause)[-1] if clause else ""
     if not seg:
         return None
-    best = None  # (end position, direction)
-    for name, d in (("direction_up", "up"), ("direction_down", "down"), ("share_words", None)):
+    best = None  # (end, start, direction) of the nearest direction word
+    for name, d in (("direction_up", "up"), ("direction_down", "down")):
         for w in _words_rx(name).finditer(seg, overlapped=True):
-            if best is None or w.end() > best[0] or (w.end() == best[0] and w.start() < best[2]):
-                best = (w.end(), d, w.start())
+            if best is None or w.end() > best[0] or (w.end() == best[0] and w.start() < best[1]):
+                best = (w.end(), w.start(), d)
     if best is None:
         return None
-    end, d, _ = best
-    rest = seg[end:]
-    if d and rest.startswith(("到", "至", "为")) and not seg[:end].endswith(("增速", "增幅", "降幅", "涨幅", "跌幅")):
-        return None
-    if d and seg[:end].endswith(("增速", "增幅", "降幅", "涨幅", "跌幅")):
-        return d
+    end, _, d = best
+    if _words_rx("share_words").search(seg, end):
+        return None  # 增长20%，占… / 增长…占全部的X%
+    if seg[end:].startswith(("到", "至", "为")) and not seg[:end].endswith(("增速", "增幅", "降幅", "涨幅", "跌幅")):
+        return None  # a level: 提高到90%, 下降至3%
     return d
 
 
@@ -172,9 +171,12 @@ def _money_rx() -> regex.Pattern:
     return regex.compile("|".join(regex.escape(w) for w in words))
 
 
-def money_context(text: str, start: int, window: int = 40) -> bool:
-    """True when the ``window`` characters before ``start`` talk about money (GDP, 投资, 元, …)."""
-    return _money_rx().search(text, max(0, start - window), start) is not None
+def money_context(text: str, start: int, end: int | None = None, window: int = 40) -> bool:
+    """True when the ``window`` characters around ``start``..``end`` talk about money (GDP, 投资, 元, …)."""
+    end = start if end is None else end
+    rx = _money_rx()
+    return (rx.search(text, max(0, start - window), start) is not None
+            or rx.search(text, end, end + window) is not None)
 
 
 # --- builders ------------------------------------------------------------------------------------
@@ -198,9 +200,9 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     if num.value <= 0:
         return None
     spec = rule.spec
-    if m.group("num").strip("十百千万亿") == "" and not _group(m, "qpre"):
+    if m.group("num").strip("百千万亿") == "" and not _group(m, "qpre"):
         return None  # “万亿元”城市 is a label; 突破万亿元 is a sum
-    if spec.get("context") == "money" and not money_context(text, m.start()):
+    if spec.get("context") == "money" and not money_context(text, m.start(), m.end()):
         return None
     cur = _group(m, "cur")
     sym = _group(m, "sym")
@@ -235,7 +237,7 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
         value = float(_lex("doubling", "percent")[word])
     else:
         raw = _group(m, "num")
-        num = parse_number(_strip_sign(raw))
+        num = Num(100.0) if raw == "百" else parse_number(_strip_sign(raw))
         if num is None:
             return None
         n2 = _group(m, "num2")
@@ -275,58 +277,93 @@ def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None
 
 _OBJ_CHAR = regex.compile(r"[\p{Han}“”\"‘’A-Za-z]")
 _CN_NUMERAL_START = regex.compile(r"[一二两三四五六七八九十]")
+_NOUNISH = ("n", "vn", "b", "j", "eng", "a", "an", "nz")
 
 
-def _object_after(text: str, end: int, limit: int = 10) -> str:
+@lru_cache(maxsize=4096)
+def _tag(run: str) -> tuple[tuple[str, str], ...]:
+    """Part-of-speech tags of a short run (rjieba, loaded once on first use)."""
+    import rjieba
+
+    return tuple((w, f) for w, f in rjieba.tag(run))
+
+
+def _is_noun(flag: str) -> bool:
+    return flag.startswith("n") and flag != "nx" or flag in ("j", "eng")
+
+
+def _nounish(w: str, flag: str) -> bool:
+    if w in _lex("object_stops", "count"):
+        return False
+    return flag.startswith(_NOUNISH)
+
+
+def _object_after(text: str, end: int, limit: int = 12, lead_verb: bool = True) -> str:
     """The counted noun phrase right after a classifier: 170个州级重点项目完成… → 州级重点项目."""
     j = end
-    stop = min(len(text), end + limit + 4)
+    stop = min(len(text), end + limit)
     while j < stop and _OBJ_CHAR.match(text, j):
         j += 1
     run = text[end:j]
     if not run:
         return ""
-    stops = _words_rx("object_stops", "count")
-    cut = len(run)
-    for w in stops.finditer(run, overlapped=True):
-        if w.start() > 0 and w.start() < cut:
-            cut = w.start()
-        elif w.start() == 0 and len(w.group()) >= 1:
-            return ""
-    obj = run[:cut][:limit]
-    if obj.count("“") != obj.count("”"):
-        obj = obj.rstrip("“").rstrip()
-        if obj.count("“") > obj.count("”"):
-            close = run.find("”", len(obj))
-            if 0 < close <= limit + 2:
-                obj = run[: close + 1]
-                nxt = run[close + 1:cut]
-                obj += nxt[:4]
-            else:
-                obj = obj[: obj.rfind("“")]
-    return obj if len(obj.strip("“”\"‘’")) >= 1 else ""
+    toks = _tag(run)
+    taken: list[tuple[str, str]] = []
+    i = 0
+    while i < len(toks):
+        w, f = toks[i]
+        if w in ("“", "\"", "‘"):
+            k = next((k for k in range(i + 1, len(toks)) if toks[k][0] in ("”", "\"", "’")), None)
+            if k is None:
+                break
+            taken.extend(toks[i:k + 1])
+            i = k + 1
+            continue
+        if f == "eng" and any(_is_noun(g) for _, g in taken):
+            break
+        if _nounish(w, f):
+            taken.append((w, f))
+        elif not taken and lead_verb and f.startswith("v") and i + 1 < len(toks) and _is_noun(toks[i + 1][1]) \
+                and toks[i + 1][0] not in _lex("object_stops", "count"):
+            taken.append((w, f))
+        else:
+            break
+        i += 1
+    while taken and not (_is_noun(taken[-1][1]) or taken[-1][0] in ("”", "\"", "’")):
+        taken.pop()
+    return "".join(w for w, _ in taken)
 
 
 def _object_before(text: str, start: int, limit: int = 12) -> str:
     """The counted noun phrase right before the number: …确定州级重点项目170个 → 州级重点项目."""
     i = start
-    lo = max(0, start - limit - 6)
+    lo = max(0, start - limit)
     while i > lo and _OBJ_CHAR.match(text, i - 1):
         i -= 1
     run = text[i:start]
     if len(run) < 2:
         return ""
-    cut = 0
-    for w in _words_rx("object_starts", "count").finditer(run, overlapped=True):
-        if w.end() > cut and w.end() < len(run):
-            cut = w.end()
-    for w in _words_rx("object_stops", "count").finditer(run, overlapped=True):
-        if len(w.group()) >= 1 and w.end() > cut and w.end() < len(run) - 1:
-            cut = w.end()
-    obj = run[cut:][-limit:]
-    obj = obj.lstrip("”’")
-    if obj.count("”") > obj.count("“"):
-        obj = obj.replace("”", "")
+    toks = _tag(run)
+    if not toks or not _is_noun(toks[-1][1]) or toks[-1][0] in _lex("object_stops", "count"):
+        return ""
+    taken: list[str] = []
+    k = len(toks) - 1
+    while k >= 0:
+        w, f = toks[k]
+        if w in ("”", "\"", "’"):
+            o = next((o for o in range(k - 1, -1, -1) if toks[o][0] in ("“", "\"", "‘")), None)
+            if o is None:
+                break
+            taken[:0] = [t for t, _ in toks[o:k + 1]]
+            k = o - 1
+            continue
+        if not (_nounish(w, f) or (taken and w in _lex("object_modifiers", "count"))):
+            break
+        taken.insert(0, w)
+        k -= 1
+    while taken and taken[0] in ("”", "’"):
+        taken.pop(0)
+    obj = "".join(taken)
     return obj if len(obj) >= 2 else ""
 
 
@@ -387,7 +424,7 @@ def attach_objects(text: str, mentions: list[Mention]) -> list[Mention]:
             continue
         lo = out[i - 1].end if i else 0
         hi = out[i + 1].start if i + 1 < len(out) else len(text)
-        obj = _object_after(text[:hi], m.end)
+        obj = _object_after(text[:hi], m.end, lead_verb=m.unit != "次")
         start, end = m.start, m.end
         if obj:
             end += len(obj)
@@ -397,7 +434,7 @@ def attach_objects(text: str, mentions: list[Mention]) -> list[Mention]:
                 obj = before
                 start -= len(before)
         if obj:
-            out[i] = replace(m, start=start, end=end, text=text[start:end], object=obj.strip("“”\"") or None)
+            out[i] = replace(m, start=start, end=end, text=text[start:end], object=obj or None)
     return out
 
 
