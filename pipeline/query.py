@@ -4,8 +4,10 @@ Both functions take the ingested database (a :class:`sqlite_utils.Database`, a :
 or a path) and return a :class:`pandas.DataFrame` — one SQL statement each, here and nowhere else.
 
 * :func:`claims_frame` — one metric across regions: **one row per region, period, subject, status, basis and
-  unit**. Repeated paragraphs (``paragraphs.duplicate_of`` / ``claims.duplicate_of`` / ``documents.duplicate_of``
-  set) are left out unless ``include_duplicates``; claims that still agree on all of those keys (the same figure
+  unit**. Repeats are left out unless ``include_duplicates``: a claim the store marked as one
+  (``claims.duplicate_of``), or a claim in a repeated paragraph (``paragraphs.duplicate_of``) whose canonical
+  paragraph reports the same figure. A near-duplicate paragraph whose number was changed is *not* a repeat —
+  a copied report that disagrees is exactly what :func:`conflicts_frame` should show. Claims that still agree on all of those keys (the same figure
   reported by two documents) are collapsed to the earliest, with ``n_sources`` saying how many reported it and
   ``value_min``/``value_max_reported`` showing whether they agreed (see :func:`conflicts_frame` for the ones
   that do not).
@@ -97,19 +99,23 @@ def _claims_sql(conn: sqlite3.Connection, include_duplicates: bool) -> str:
     title = "d.title" if "title" in d_cols else "NULL"
     ddate = "d.date" if "date" in d_cols else "NULL"
     position = "p.position" if "position" in p_cols else "NULL"
+    claim_id = "c.id" if "id" in c_cols else "c.rowid"
     where = []
     if not include_duplicates:
         if "duplicate_of" in c_cols:
             where.append("c.duplicate_of IS NULL")
         if "duplicate_of" in p_cols:
-            where.append("(p.id IS NULL OR p.duplicate_of IS NULL)")
-        if "duplicate_of" in d_cols:
-            where.append("d.duplicate_of IS NULL")
+            # a repeated paragraph repeats a figure only where its canonical paragraph reports the same one
+            where.append("""NOT (p.duplicate_of IS NOT NULL AND EXISTS (
+                SELECT 1 FROM claims AS k WHERE k.paragraph_id = p.duplicate_of AND k.metric = c.metric
+                  AND k.subject IS c.subject AND k.region_adcode IS c.region_adcode
+                  AND k.period_start IS c.period_start AND k.period_end IS c.period_end
+                  AND k.status IS c.status AND k.basis IS c.basis AND k.value IS c.value))""")
     return f"""
         SELECT COALESCE(c.region_name, c.region_adcode) AS region, c.region_adcode, c.metric, c.subject,
                c.value, c.unit, {qualifier} AS qualifier, c.period_start, c.period_end, c.status, c.basis,
                c.document_id, d.path AS document_path, {title} AS document_title, {ddate} AS document_date,
-               c.paragraph_id, {position} AS paragraph_position, c.id AS claim_id
+               c.paragraph_id, {position} AS paragraph_position, {claim_id} AS claim_id
         FROM claims AS c
         LEFT JOIN documents AS d ON d.id = c.document_id
         LEFT JOIN paragraphs AS p ON p.id = c.paragraph_id
