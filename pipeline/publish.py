@@ -44,6 +44,8 @@ CHART_PATH = "/-/gongbao/chart"
 STATIC_PATH = "/-/gongbao/static/"
 #: Tables whose ``_search`` goes through ``zh_query`` → the FTS table indexing them (rowid = id).
 SEARCH_TABLES = {"paragraphs": zh.FTS_TABLE}
+#: Foreign-key columns → the table they point to (for labels of rows that have none).
+FK_TABLES = {"document_id": "documents", "paragraph_id": "paragraphs"}
 SNIPPET_CONTEXT = 40  # characters kept either side of the first hit by zh_snippet
 _MARK_SPLIT = re.compile(r"(</?mark>)")
 
@@ -192,6 +194,11 @@ def format_value(value, unit=None) -> str:
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     keys = row.keys() if hasattr(row, "keys") else ()
+    if isinstance(value, dict) and column in FK_TABLES and value.get("value") is not None \
+            and value.get("label") in (None, "", "None"):
+        # A foreign key whose label (e.g. an untitled document) is empty: show "#id", not "None".
+        url = datasette.urls.row(database, FK_TABLES[column], value["value"])
+        return Markup(f'<a href="{html.escape(url)}">#{html.escape(str(value["value"]))}</a>')
     if column == "snippet" and isinstance(value, str) and "<mark>" in value:
         return marked_html(value)
     if "paragraph_id" not in keys or "start" not in keys or "end" not in keys:

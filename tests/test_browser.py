@@ -43,15 +43,26 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def screenshot(browser, path: Path) -> None:
+    """A PNG of the whole page (beyond the viewport) through the DevTools protocol."""
+    import base64
+
+    try:
+        size = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1}})
+        path.write_bytes(base64.b64decode(shot["data"]))
+    except Exception:  # an older driver without CDP: the viewport only
+        browser.save_screenshot(str(path))
+
+
 def open_page(browser, url: str, shot: Path) -> str:
     """Load URL, save a full-page screenshot to SHOT, return the visible text."""
     from selenium.webdriver.common.by import By
 
-    browser.set_window_size(1280, 800)
     browser.get(url)
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(1280, min(max(height, 800), 4000))
-    browser.save_screenshot(str(shot))
+    screenshot(browser, shot)
     text = browser.find_element(By.TAG_NAME, "body").text
     assert not [w for w in ERROR_WORDS if w in text], text[:2000]
     return text
