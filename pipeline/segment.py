@@ -24,7 +24,12 @@ __all__ = ["BACKENDS", "ENV_VAR", "backend_name", "cut", "posseg", "cut_for_sear
 
 def backend_name(backend: str | None = None) -> str:
     """The back-end to use: ``backend`` if given, else ``$GONGBAO_SEGMENTER``, else ``jieba``."""
-    name = (backend or os.environ.get(ENV_VAR) or "jieba").strip().lower()
+    return _checked_name(backend or os.environ.get(ENV_VAR) or "jieba")
+
+
+@lru_cache(maxsize=16)
+def _checked_name(raw: str) -> str:
+    name = raw.strip().lower()
     if name not in BACKENDS:
         raise ValueError(f"unknown segmenter {name!r}; choose one of {BACKENDS} "
                          f"(argument `backend` or ${ENV_VAR})")

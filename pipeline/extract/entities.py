@@ -175,6 +175,17 @@ def _short_stands_alone(text: str, hit: _Hit, books) -> str | None:
     return "short_form"
 
 
+def _resolve_in_chain(forms, prev: Mention | None, hit: _Hit):
+    """In an address chain (长春市朝阳区) the region right before decides among same-name places."""
+    if prev is None or prev.end != hit.start or not prev.adcode or len(forms) < 2:
+        return None
+    code = prev.adcode
+    prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
+    inside = [f for f in forms if f.region.adcode and f.region.adcode.startswith(prefix)
+              and f.region.adcode != code]
+    return inside[0] if len(inside) == 1 else None
+
+
 def extract_regions(text: str, meta=None) -> list[Mention]:
     """Region mentions in normalized ``text`` (see the module docstring for the rules)."""
     hits = _scan(text)
@@ -215,7 +226,10 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
     context = list(dict.fromkeys(context))
 
     out: list[Mention] = []
+    prev: Mention | None = None
     for h in hits:
+        if out and out[-1] is not prev:
+            prev = out[-1]
         if not h.forms:  # an unlisted government name (天城县)
             if _in_org_name(text, h.end):
                 continue
@@ -245,7 +259,7 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
             if not plausible:
                 continue
             forms = plausible
-        f = gz.resolve(forms, context)
+        f = _resolve_in_chain(forms, prev, h) or gz.resolve(forms, context)
         if f is None:
             # ambiguous: keep full forms without a code, drop bare names
             if not full:

@@ -21,40 +21,54 @@ slogans and labels (六稳, 一带一路), unquoted practices.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import regex
 
 from ..mention import Mention
+from ..rules import load_yaml, rule_file
 from .projects import CLAUSE_PUNCT, _clause_start, lexicon, trim_left
 
 __all__ = ["extract_mechanisms"]
 
+_CFG = load_yaml(rule_file("mechanism"))
 _BOOK = regex.compile(r"《[^《》\n]{1,80}》")
 _QUOTED = regex.compile(r"“(?P<q>[^“”\n]{2,60})”")
-_GENERIC_HEAD = regex.compile(r"(?:的)?(?:工作|服务|管理|推进|督导|运行)?(?:机制|模式|制度|办法)")
+_GENERIC_HEAD = regex.compile(_CFG["generic_head"])
 _AFTER_OK = regex.compile(r"(?:的)?(?:工作|服务|管理)?(?:机制|模式|制度|要求|活动|行动|工作|办法)")
-_BAD_AFTER = regex.compile(r"^(?:改革|体制|体系|基金|贷|债|规划|理念|目标|精神|战略|原则|问题|方面|效应)")
-_IMPLEMENT_BEFORE = regex.compile(r"(?:落实|实行|推行|坚持|开展|执行|实施|按照|深化|推广)$")
+_BAD_AFTER = regex.compile(_CFG["quoted_bad_after"])
+_IMPLEMENT_BEFORE = regex.compile(_CFG["implement_before"])
 _NUMERAL = "一二三四五六七八九十两双百千万"
 _FORMULA = regex.compile(rf"^[{_NUMERAL}][个]?\p{{Han}}{{1,3}}[{_NUMERAL}][个]?\p{{Han}}{{1,3}}(?:[{_NUMERAL}]\p{{Han}}{{1,3}})*$")
 _CAMPAIGN_END = regex.compile(r"(?:项目年|\p{Han}年|擂台赛|竞赛|赛|系列行动|专项行动|攻坚行动|行动|活动)$")
 _NOT_CAMPAIGN = regex.compile(r"(?:行动计划|行动方案|\d年|[一二三四五六七八九十]五)$")
-_BAD_CONTENT = regex.compile(r"改革|体制|体系|基金|规划")
-_SUFFIX = regex.compile(r"(?:责任制|负责制|承诺制|办结制|追究制|督查制|[\p{Han}]制(?![度造定订作约衡止品成表])|机制|制度|模式)")
+_BAD_CONTENT = regex.compile(r"(?:改革|体制|体系|基金|规划)$")
+_SUFFIX = regex.compile(_CFG["suffix"])
 _SHARED = regex.compile(r"(?P<items>[\p{Han}]{2,5}(?:、[\p{Han}]{2,6})+)(?P<head>机制|办法|制度)")
 _LIST_DENG = regex.compile(r"等(?:一系列)?(?:工作)?(?P<head>机制|制度)")
-_FIN = regex.compile(r"(?<![A-Za-z])(?:PPP|REITs|REITS|REIT)(?![A-Za-z])|政府[与和]社会资本合作(?:模式|\(PPP\)|（PPP）)?")
-_CAMPAIGN = regex.compile(r"(?:专项行动|攻坚行动)(?!计划|方案)")
-_SINGLE_ZHI_OK = regex.compile(r"(?:督查|负责|承诺|办结|追究|考核|管理|责任|包干|首问|代办|销号|会商|轮值|值班|例会|评估|挂牌|清单|备案|审批|问责|约谈|通报)制$")
+_FIN = regex.compile(_CFG["financing"])
+_CAMPAIGN = regex.compile(_CFG["campaign"])
+_SINGLE_ZHI_OK = regex.compile(_CFG["single_zhi_heads"])
+
+_DIGIT = regex.compile(r"\d")
+_MONEY_OR_PLATFORM = regex.compile(r"(?:基金|贷|债|平台)$")
+_SPECIFIC_HEAD = regex.compile(r"(?P<mid>[\p{Han}]{2,8}?)(?P<h>机制|制度)")
+_WORK_MODEL_AFTER = regex.compile(r"的工作(?:机制|模式|方法)")
+_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)|活动|的工作(?:要求|机制|模式)")
+_REFORM_AFTER = regex.compile(r"改革|体制|体系|工作方案|方案")
 
 
 def _generic(name: str) -> bool:
     gen = lexicon("mechanism_generic")
-    if name in gen:
+    if name in gen or name.endswith(("新模式", "新机制", "新制度")):
         return True
-    for g in gen:
-        if name.endswith(g) and len(name) - len(g) <= 2 and len(g) >= 2:
-            return True
-    return False
+    return _generic_tail_re().match(name) is not None
+
+
+@lru_cache(maxsize=1)
+def _generic_tail_re():
+    gen = sorted(lexicon("mechanism_generic"), key=len, reverse=True)
+    return regex.compile(r"^.{0,2}(?:" + "|".join(map(regex.escape, gen)) + r")$")
 
 
 def _in_spans(a: int, b: int, spans) -> bool:
@@ -80,16 +94,16 @@ def extract_mechanisms(text: str) -> list[Mention]:
         a, b = m.span("q")
         after = text[m.end(): m.end() + 12]
         before = text[max(0, m.start() - 4): m.start()]
-        if q in not_mech or _BAD_AFTER.match(after) or _BAD_CONTENT.search(q) or regex.search(r"\d", q):
+        if q in not_mech or _BAD_AFTER.match(after) or _BAD_CONTENT.search(q) or _DIGIT.search(q):
             continue
-        if regex.search(r"(?:基金|贷|债|平台)$", q):
+        if _MONEY_OR_PLATFORM.search(q):
             continue
         if "+" in q or "＋" in q:
             add(a, b, "mechanism.quoted", allow_in_book=True)
             continue
         gh = _GENERIC_HEAD.match(after)
         # “三个一”定期督导机制: a specific head joined to the quoted part
-        sm = regex.match(r"(?P<mid>[\p{Han}]{2,8}?)(?P<h>机制|制度)", after)
+        sm = _SPECIFIC_HEAD.match(after)
         if sm and not gh and not _generic(sm.group(0)):
             add(m.start(), m.end() + sm.end(), "mechanism.quoted")
             continue
@@ -99,13 +113,13 @@ def extract_mechanisms(text: str) -> list[Mention]:
                                   or after[:1] in "，,。；;、"):
             add(a, b, "mechanism.quoted", allow_in_book=True)
             continue
-        if "、" in q and regex.match(r"的工作(?:机制|模式|方法)", after):
+        if "、" in q and _WORK_MODEL_AFTER.match(after):
             add(a, b, "mechanism.quoted")
             continue
         if _CAMPAIGN_END.search(q) and not _NOT_CAMPAIGN.search(q):
             add(a, b, "mechanism.quoted", allow_in_book=True)
             continue
-        if "、" not in q and regex.match(r"(?:工作)?(?:机制|模式|制度)|活动|的工作(?:要求|机制|模式)", after):
+        if "、" not in q and _MODEL_AFTER.match(after):
             add(a, b, "mechanism.quoted")
 
     # 2. financing models
@@ -128,17 +142,15 @@ def extract_mechanisms(text: str) -> list[Mention]:
         parts[0] = (a0 + trim_left(text[a0:b0]), b0)
         for a, b in parts:
             item = text[a:b]
-            if 2 <= len(item) <= 12 and not regex.search(r"(?:贷|基金|债|平台)$", item):
+            if 2 <= len(item) <= 12 and not _MONEY_OR_PLATFORM.search(item):
                 add(a, b, "mechanism.list_before_deng")
 
     # 4. shared head: 月调度、季观摩机制
     for m in _SHARED.finditer(text):
-        items_start = m.start("items")
         seg_start = _clause_start(text, m.start())
-        a = seg_start + trim_left(text[seg_start: m.end("items")])
-        if a > items_start:
-            # the first item lost its governing verb: keep what follows it
-            items_start = a
+        first_end = text.index("、", m.start("items"))
+        # the first item loses its governing verb (坚持月调度 → 月调度)
+        items_start = seg_start + trim_left(text[seg_start:first_end])
         items = text[items_start: m.end("items")].split("、")
         if len(items) < 2 or any(len(x) < 2 or len(x) > 6 for x in items):
             continue
@@ -150,7 +162,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
     for m in _SUFFIX.finditer(text):
         suffix = m.group(0)
         b = m.end()
-        if regex.match(r"(?:改革|体制|体系|工作方案|方案)", text[b: b + 4]) and suffix != "模式":
+        if _REFORM_AFTER.match(text, b) and suffix != "模式":
             continue
         seg_start = max(_clause_start(text, m.start()), m.start() - 30)
         seg = text[seg_start: m.start()]

@@ -27,6 +27,7 @@ from functools import lru_cache
 import regex
 
 from .. import rules_dir
+from ..rules import load_yaml, rule_file
 from ..mention import Mention
 from ..segment import posseg
 
@@ -39,26 +40,26 @@ _COUNT_ANY = regex.compile(r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百
 _NUM_CLASSIFIER = regex.compile(r"^(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两几]+)(?:个|项|批|家|座|条|所|处|类)")
 _BOOK = regex.compile(r"《[^《》\n]{1,80}》")
 
-_LIST_TAIL = regex.compile(
-    r"等(?:\d+|[一二三四五六七八九十百千两几]+)?(?:个|批|项|大)?"
-    r"(?P<mod>[\p{Han}]{0,6}?)(?P<cat>项目|工程)")
+_CFG = load_yaml(rule_file("project"))
+_LIST_TAIL = regex.compile(_CFG["list_tail"])
 _SHARED_TAIL = regex.compile(r"项目(?=建设|的|前期|所需|进展|实施|开工|落地)")
 _DENG = regex.compile(r"等(?=[\p{Han}])")
 
-SUFFIXES = ("高速公路", "一级公路", "二级公路", "公路", "铁路", "水电站", "电站", "电厂", "水库", "大桥",
-            "隧道", "隧洞工程", "机场", "产业园", "工业园区", "示范园区", "园区", "文化园", "科技园",
-            "物流园", "煤矿", "办公楼", "商业街", "扬水站", "污水处理厂", "水厂", "大厦", "综合体",
-            "工程", "项目")
-STRONG_ITEM_SUFFIX = regex.compile(
-    r"(?:[一二三四五六七八九十\d]期|大厦|电厂|电站|水库|公路|产业园|园区|小区|花园|广场|综合体|商业街)$")
+SUFFIXES = tuple(_CFG["suffixes"])
+STRONG_ITEM_SUFFIX = regex.compile(_CFG["strong_item_suffix"])
 _SUFFIX_RE = regex.compile("|".join(map(regex.escape, SUFFIXES)))
 _QUOTED = regex.compile(r"“(?P<q>[^“”\n]{2,30})”(?P<tail>工程|计划|项目)?")
-_PROGRAMME = regex.compile(r"(?<![\p{Han}])?(?P<n>[百千万]{1,3}(?:大项目|(?:项目)?工程)|双[\p{Han}]计划)")
+_PROGRAMME = regex.compile(_CFG["programme"])
 _NUMERAL_START = regex.compile(r"^[双两一二三四五六七八九十百千万]")
-_PLAN_WORDS = regex.compile(r"规划|方案|办法|意见|通知|决定|纲要|计划书|报告|可研|清单|名录")
-_BAD_NEXT = regex.compile(r"^(?:库|清单|名录|奖|资金|储备库|的?申报|规划|台账|信息|管理|工作)")
-_ASPIRATION_BEFORE = regex.compile(r"(?:打造|争创|建设成|创建|建成为|打造成)$")
+_PLAN_WORDS = regex.compile(_CFG["plan_words"])
+_BAD_NEXT = regex.compile(_CFG["bad_next"])
+_ASPIRATION_BEFORE = regex.compile(_CFG["aspiration_before"])
 _PROPER_TAGS = {"ns", "nr", "nrt", "nz", "nrfg", "eng", "ng"}
+
+_LATIN_OR_DIGIT = regex.compile(r"[A-Za-z0-9×]")
+_ALL_HAN = regex.compile(r"\p{Han}+")
+_SECTOR_PROJECT = regex.compile(r"(?P<s>\p{Han}{2,6}?)(?:类)?(?:项目|工程)")
+_JOINED_NAMES = regex.compile(r"(?:项目|工程)[和及与、]")
 
 
 def _read_list(name: str) -> frozenset[str]:
@@ -91,6 +92,19 @@ def _has_word():
         return lambda w: d.FREQ.get(w, 0) > 0
 
 
+@lru_cache(maxsize=1)
+def _stop_patterns():
+    long_stops = tuple(sorted((w for w in lexicon("stop_verbs") if len(w) >= 2), key=len, reverse=True))
+    compound = regex.compile(r"\p{Han}(?:" + "|".join(map(regex.escape, long_stops)) + r")$")
+    return long_stops, compound
+
+
+@lru_cache(maxsize=1)
+def _generic_tail_re():
+    gen = sorted((g for g in lexicon("project_generic") if len(g) >= 3), key=len, reverse=True)
+    return regex.compile(r"^.{0,2}(?:" + "|".join(map(regex.escape, gen)) + r")$")
+
+
 def trim_left(segment: str) -> int:
     """Offset in ``segment`` where a name ending at its end begins.
 
@@ -105,15 +119,15 @@ def trim_left(segment: str) -> int:
     floor = max(floor, cut_at + 1)
     words = posseg(segment)
     stops = lexicon("stop_verbs")
-    long_stops = tuple(w for w in stops if len(w) >= 2)
+    long_stops, compound_re = _stop_patterns()
     pos = len(segment)
     for i in range(len(words) - 1, -1, -1):
         w, tag = words[i]
         start = pos - len(w)
         if start < floor:
             return max(pos, floor)
-        verbish = tag in ("v", "vd", "ad", "d", "p", "c", "a") or len(w) == 1
-        compound = len(w) >= 3 and any(w.endswith(x) and len(w) > len(x) for x in long_stops)
+        verbish = tag != "vn" or len(w) == 1
+        compound = len(w) >= 3 and compound_re.search(w) is not None
         if ((verbish and (w in stops or w.endswith(long_stops))) or compound or w in ("的", "之")
                 or tag in ("p", "c", "u", "uj", "r", "ul", "uz", "y", "e")
                 or (tag == "d" and len(w) >= 2) or _CLAUSE_RE.fullmatch(w[0])):
@@ -125,7 +139,7 @@ def trim_left(segment: str) -> int:
 def has_proper_name(name: str) -> bool:
     """Whether ``name`` contains a proper name: a place/person/brand word, an unknown word,
     digits or Latin letters (虹溪排洪隧洞工程 yes, 厂区场地平整工程 no)."""
-    if regex.search(r"[A-Za-z0-9×]", name):
+    if _LATIN_OR_DIGIT.search(name):
         return True
     has_word = _has_word()
     from .. import regions as gz
@@ -140,7 +154,7 @@ def has_proper_name(name: str) -> bool:
             continue  # a place name locates a project but does not name it
         if tag in _PROPER_TAGS:
             return True
-        if len(w) >= 2 and regex.fullmatch(r"\p{Han}+", w) and not has_word(w):
+        if len(w) >= 2 and _ALL_HAN.fullmatch(w) and not has_word(w):
             return True
     return False
 
@@ -150,14 +164,11 @@ def _is_generic(name: str) -> bool:
     sectors = lexicon("sectors")
     if name in gen or name in sectors:
         return True
-    m = regex.fullmatch(r"(?P<s>\p{Han}{2,6}?)(?:类)?(?:项目|工程)", name)
+    m = _SECTOR_PROJECT.fullmatch(name)
     if m and m.group("s") in sectors:
         return True
     # a generic head with only a level/scale modifier in front (省级重点项目, 新增重大项目)
-    for g in gen:
-        if len(g) >= 3 and name.endswith(g) and len(name) - len(g) <= 2:
-            return True
-    return False
+    return _generic_tail_re().match(name) is not None
 
 
 def _clause_start(text: str, i: int, floor: int = 0) -> int:
@@ -173,7 +184,7 @@ def _valid_item(item: str) -> bool:
         return False
     if _NUM_CLASSIFIER.match(item) or _PLAN_WORDS.search(item) or "等" in item:
         return False
-    if not regex.search(r"\p{Han}", item):
+    if not _ALL_HAN.search(item):
         return False
     return not _is_generic(item)
 
@@ -265,7 +276,7 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
         return []
     if _PLAN_WORDS.search(name) or _COUNT_BEFORE.search(text[max(0, a - 8):a]):
         return []
-    if regex.search(r"(?:项目|工程)[和及与、]", name):
+    if _JOINED_NAMES.search(name):
         return []
     if _ASPIRATION_BEFORE.search(text[max(0, a - 4):a]):
         return []
