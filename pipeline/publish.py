@@ -201,21 +201,41 @@ def render_cell(row, value, column, table, database, datasette):
         return Markup(f'<a href="{html.escape(url)}">#{html.escape(str(value["value"]))}</a>')
     if column == "snippet" and isinstance(value, str) and "<mark>" in value:
         return marked_html(value)
-    if "paragraph_id" not in keys or "start" not in keys or "end" not in keys:
+    link = span_link(row, keys, column, table)
+    if link is None or value is None:
         return None
-    pid = _row_get(row, "paragraph_id")
-    if pid is None or table not in (None, "mentions", "claims"):
-        return None
-    is_mention = column == "text" and (table == "mentions" or (table is None and "kind" in keys))
-    is_claim = column == "value" and (table == "claims" or (table is None and "metric" in keys))
-    if not (is_mention or is_claim) or value is None:
-        return None
+    pid, start, end, is_value = link
     db = database if len([d for d in datasette.databases if d != "_internal"]) > 1 else None
-    label = value if is_mention else format_value(value, _row_get(row, "unit"))
-    url = paragraph_url(datasette, pid, _row_get(row, "start"), _row_get(row, "end"), database=db)
-    title = "在段落中查看" if is_mention else f"{value} {_row_get(row, 'unit') or ''} — 在段落中查看"
+    unit = _row_get(row, "unit")
+    label = format_value(value, unit) if is_value else value
+    url = paragraph_url(datasette, pid, start, end, database=db)
+    title = (f"{value} {unit or ''} — " if is_value else "") + "在段落中查看"
     return Markup(f'<a class="gongbao-span" href="{html.escape(url)}" title="{html.escape(title)}">'
                   f"{html.escape(str(label))}</a>")
+
+
+#: Cells that link to their span: column → (paragraph, start, end columns, is a claim value, row test).
+SPAN_COLUMNS = {
+    "text": ("paragraph_id", "start", "end", False, lambda keys, table: table in ("mentions", "unique_mentions")
+             or (table is None and "kind" in keys)),
+    "project": ("paragraph_id", "start", "end", False, lambda keys, table: table is None),
+    "value": ("paragraph_id", "start", "end", True, lambda keys, table: table in ("claims", "unique_claims")
+              or (table is None and "metric" in keys)),
+    "value_a": ("paragraph_a", "start_a", "end_a", True, lambda keys, table: table is None),
+    "value_b": ("paragraph_b", "start_b", "end_b", True, lambda keys, table: table is None),
+}
+
+
+def span_link(row, keys, column, table):
+    """``(paragraph_id, start, end, is_value)`` when this cell names a mention or claim, else None."""
+    spec = SPAN_COLUMNS.get(column)
+    if spec is None:
+        return None
+    pcol, scol, ecol, is_value, applies = spec
+    if not (pcol in keys and scol in keys and ecol in keys and applies(keys, table)):
+        return None
+    pid = _row_get(row, pcol)
+    return None if pid is None else (pid, _row_get(row, scol), _row_get(row, ecol), is_value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,7 +460,9 @@ def load_metadata(db_path: str, metadata_path: Path = METADATA) -> dict:
         tables[name] = t
     name = Path(db_path).stem
     meta["databases"] = {name: {**template, "tables": tables}}
-    text = json.dumps(meta, ensure_ascii=False).replace("{database}", name)
+    from datasette.utils import tilde_encode
+
+    text = json.dumps(meta, ensure_ascii=False).replace("{database}", json.dumps(tilde_encode(name))[1:-1])
     return json.loads(text)
 
 
@@ -451,22 +473,18 @@ def datasette_args(db_path: str, metadata_file: str, port: int, host: str) -> li
             "--setting", "facet_time_limit_ms", "500",
             "--setting", "default_page_size", "50",
             "--setting", "num_sql_threads", "3"]
-    if not _plugin_registered():
-        args += ["--plugins-dir", str(_plugin_dir())]
     return args
 
 
-def _plugin_registered() -> bool:
+def ensure_plugin_registered() -> None:
+    """Register this module with Datasette's plugin manager unless the entry point already did
+    (a checkout used without ``pip install -e .``)."""
+    import sys
+
     from datasette.plugins import pm
 
-    return any(getattr(p, "__name__", "") == __name__ for p in pm.get_plugins())
-
-
-def _plugin_dir() -> Path:
-    """A directory holding a one-line plugin importing this module (for uninstalled checkouts)."""
-    d = Path(tempfile.mkdtemp(prefix="gongbao-plugin-"))
-    (d / "gongbao_plugin.py").write_text(f"from {__name__} import *  # noqa\n", encoding="utf-8")
-    return d
+    if not any(getattr(p, "__name__", "") == __name__ for p in pm.get_plugins()):
+        pm.register(sys.modules[__name__], name=PLUGIN)
 
 
 def serve(db_path: str, port: int = 8001, host: str = "127.0.0.1") -> None:
@@ -478,6 +496,7 @@ def serve(db_path: str, port: int = 8001, host: str = "127.0.0.1") -> None:
 
     if not Path(db_path).is_file():
         raise FileNotFoundError(db_path)
+    ensure_plugin_registered()
     with tempfile.TemporaryDirectory(prefix="gongbao-serve-") as tmp:
         meta_file = Path(tmp) / "metadata.json"
         meta_file.write_text(json.dumps(load_metadata(db_path), ensure_ascii=False), encoding="utf-8")
