@@ -14,9 +14,11 @@ are loaded once per process.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 
 BACKENDS = ("jieba", "pkuseg")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 ENV_VAR = "GONGBAO_SEGMENTER"
 
 __all__ = ["BACKENDS", "ENV_VAR", "backend_name", "cut", "posseg", "cut_for_search"]
@@ -75,7 +77,10 @@ def cut(text: str, *, backend: str | None = None) -> list[str]:
         return list(_pkuseg(False).cut(text)) if text else []
     rj = _rjieba()
     if rj is not None:
-        return rj.cut(text, True)
+        try:
+            return rj.cut(text, True)
+        except UnicodeEncodeError:  # lone surrogates: same-length stand-ins keep offsets valid
+            return rj.cut(_SURROGATE.sub("\ufffd", text), True)
     return list(_jieba().cut(text, HMM=True))
 
 
@@ -86,7 +91,10 @@ def posseg(text: str, *, backend: str | None = None) -> list[tuple[str, str]]:
         return [tuple(p) for p in _pkuseg(True).cut(text)] if text else []
     rj = _rjieba()
     if rj is not None:
-        return rj.tag(text, True)
+        try:
+            return rj.tag(text, True)
+        except UnicodeEncodeError:
+            return rj.tag(_SURROGATE.sub("\ufffd", text), True)
     return [(p.word, p.flag) for p in _jieba().posseg.cut(text, HMM=True)]
 
 
@@ -103,5 +111,8 @@ def cut_for_search(text: str, *, backend: str | None = None) -> list[str]:
         return out
     rj = _rjieba()
     if rj is not None:
-        return rj.cut_for_search(text, True)
+        try:
+            return rj.cut_for_search(text, True)
+        except UnicodeEncodeError:
+            return rj.cut_for_search(_SURROGATE.sub("\ufffd", text), True)
     return list(_jieba().cut_for_search(text, HMM=True))

@@ -160,7 +160,7 @@ def _inside_book_title(text: str, start: int, end: int, books: list[tuple[int, i
 def _short_stands_alone(text: str, hit: _Hit, books) -> str | None:
     """Why a short form counts (a rule-id suffix), or None when it is fused into a name."""
     res = _lex_res()
-    after = text[hit.end: hit.end + 6]
+    after = text[hit.end: hit.end + 12]
     if res["dateline"].match(after):
         return "dateline"
     if res["fused"].match(after):

@@ -1,0 +1,92 @@
+"""Document meta (title, date, home region) on the real seeds and devcorpus documents."""
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, DEVCORPUS, SEEDS, needs_shared
+from pipeline.docmeta import DocMeta, document_meta
+from pipeline.normalize import normalize
+
+
+@lru_cache(maxsize=None)
+def meta_of(path: Path) -> DocMeta:
+    return document_meta(normalize(path.read_bytes(), name=path.name).text)
+
+
+def seed(prefix: str) -> Path:
+    src = SEEDS if SEEDS.is_dir() else CORPUS
+    return next(src.glob(f"{prefix}_*.txt"))
+
+
+def test_masthead_gives_region_and_date():
+    m = meta_of(seed("000"))
+    assert (m.region_adcode, m.region_name, m.region_level) == ("513300", "甘孜藏族自治州", "city")
+    assert m.date == "2017-08-11"
+    ev = m.evidence_dict()
+    assert ev["region"].startswith("masthead") and "2017年08月11日" in ev["date"]
+
+
+def test_title_gives_county():
+    m = meta_of(seed("001"))
+    assert m.title == "柞水五项措施确保投资稳增长"
+    assert (m.region_adcode, m.region_name, m.region_level) == ("611026", "柞水县", "county")
+    assert m.evidence_dict()["region"] == "title: 柞水"
+
+
+def test_deictic_city_words_resolve_to_the_city_named_most():
+    m = meta_of(seed("002"))
+    assert (m.region_adcode, m.region_name) == ("510100", "成都市")
+    assert m.date == "2019-10-01"
+    assert m.title.startswith("关注")
+
+
+def test_signature_of_an_unlisted_county_and_chinese_numeral_date():
+    m = meta_of(seed("003"))
+    assert m.region_name == "天城县" and m.region_adcode is None and m.region_level == "county"
+    assert m.date == "2005-04-27"
+    assert m.evidence_dict()["region"] == "signature: 天城县人民政府"
+
+
+def test_provincial_speech_takes_the_province_of_the_cities_named():
+    m = meta_of(seed("004"))
+    assert (m.region_adcode, m.region_level) == ("230000", "province")
+    assert m.title == "在全省产业项目建设暨工业固定资产投资视频会议上的讲话"
+
+
+@needs_shared
+@pytest.mark.parametrize("doc,adcode,date", [
+    ("001.txt", "420000", "2026"),   # 湖北 work report: 全省 + 湖北; reviews 刚刚过去的2025年
+    ("002.txt", None, None),         # national statistics: no home region
+    ("003.txt", "440300", "2021"),   # title: 深圳GDP破3万亿元
+    ("004.txt", None, "2022"),
+    ("005.txt", None, "2021"),
+    ("006.txt", None, "2022"),
+])
+def test_devcorpus(doc, adcode, date):
+    m = meta_of(DEVCORPUS / doc)
+    assert m.region_adcode == adcode
+    assert m.date == date
+
+
+def test_meta_is_frozen_and_serializable():
+    m = document_meta("柞水五项措施确保投资稳增长\n本报讯 今年以来,柞水县集中力量加快推进重大项目建设。")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.title = "x"  # type: ignore[misc]
+    assert m.to_json()["region_adcode"] == "611026"
+    assert hash(m)
+
+
+def test_dateline_and_national_title():
+    m = document_meta("本报记者 王明\n新华社成都10月1日电 四川全省经济运行稳中有进。")
+    assert m.region_adcode == "510100" and m.evidence_dict()["region"].startswith("dateline")
+    national = document_meta("1-4月全国商品房销售量价齐跌\n新华社北京5月16日电 国家统计局公布数据。")
+    assert national.region_adcode is None
+
+
+def test_empty_text():
+    m = document_meta("")
+    assert m == DocMeta()

@@ -1,0 +1,209 @@
+"""Entity extraction (regions, projects, mechanisms) and the gazetteer, on real report text.
+
+The accuracy tests score the normalize → extract path against the gold files with the same
+matching as ``../shared/tools/evaluate.py`` (imported from there), so the figures equal what
+``evaluate.py --cmd "gongbao extract --no-model …"`` prints.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, DEVCORPUS, GOLD, SHARED, needs_shared
+from pipeline import regions
+from pipeline.docmeta import DocMeta, document_meta
+from pipeline.extract import extract_document
+from pipeline.extract.entities import extract_entities
+from pipeline.normalize import normalize
+
+KINDS = ("project", "mechanism", "region")
+
+
+@lru_cache(maxsize=None)
+def normalized(path: Path) -> str:
+    return normalize(path.read_bytes(), name=path.name).text
+
+
+def corpus_doc(prefix: str) -> str:
+    return normalized(next(CORPUS.glob(f"{prefix}_*.txt")))
+
+
+def texts(mentions, kind):
+    return [m.text for m in mentions if m.kind == kind]
+
+
+# ---------------------------------------------------------------- accuracy against the gold files
+
+@lru_cache(maxsize=1)
+def _evaluate_module():
+    path = SHARED / "tools" / "evaluate.py"
+    spec = importlib.util.spec_from_file_location("shared_evaluate", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _scores(gold_dir: Path, docs_dir: Path) -> dict[str, float]:
+    ev = _evaluate_module()
+    tp = {k: 0 for k in KINDS}
+    ng, npred = dict(tp), dict(tp)
+    for gf in sorted(gold_dir.glob("*.json")):
+        gold = json.loads(gf.read_text(encoding="utf-8"))
+        path = docs_dir / gold["doc"]
+        doc = normalize(path.read_bytes(), name=path.name)
+        pred = [m.to_json() for m in extract_document(doc, use_model=False, kinds=set(KINDS))]
+        for kind in KINDS:
+            g = [m for m in gold["mentions"] if m["kind"] == kind]
+            p = [m for m in pred if m["kind"] == kind]
+            hit, _, _ = ev.align(kind, g, p)
+            tp[kind] += hit
+            ng[kind] += len(g)
+            npred[kind] += len(p)
+    out = {}
+    for kind in KINDS:
+        prec = tp[kind] / npred[kind] if npred[kind] else (1.0 if ng[kind] == 0 else 0.0)
+        rec = tp[kind] / ng[kind] if ng[kind] else 1.0
+        out[kind] = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return out
+
+
+@needs_shared
+def test_seed_gold_f1():
+    f1 = _scores(GOLD, SHARED / "seeds")
+    assert f1["project"] >= 0.80, f1
+    assert f1["mechanism"] >= 0.75, f1
+    assert f1["region"] >= 0.90, f1
+
+
+@needs_shared
+def test_devcorpus_gold_f1():
+    """Other genres (provincial work report, news): regions exact, no invented projects."""
+    f1 = _scores(DEVCORPUS / "gold", DEVCORPUS)
+    assert f1["region"] >= 0.95, f1
+    assert f1["project"] >= 0.95, f1  # the gold has none: any project found is a false positive
+    assert f1["mechanism"] >= 0.60, f1
+
+
+# ---------------------------------------------------------------- behaviour on the seed documents
+
+def test_chengdu_report_projects_regions_and_nesting():
+    text = corpus_doc("002")
+    ms = extract_entities(text, meta=document_meta(text))
+    projects = texts(ms, "project")
+    for name in ("天府新区独角兽岛启动区", "天府国际会议中心", "温江区罗欣药业医药健康产业园",
+                 "中国科学院成都分院迁建项目", "青白江区苏宁云商物流基地项目"):
+        assert name in projects
+    assert "城市智慧治理中心" not in projects and not any("项目库" in p for p in projects)
+    # a project that opens with a region: both mentions, the container first
+    i = next(k for k, m in enumerate(ms) if m.text == "温江区罗欣药业医药健康产业园")
+    assert (ms[i + 1].kind, ms[i + 1].text, ms[i + 1].adcode) == ("region", "温江区", "510115")
+    assert ms[i + 1].start == ms[i].start
+    regions_found = [(m.text, m.adcode) for m in ms if m.kind == "region"]
+    assert ("成都", "510100") in regions_found and ("四川天府新区", None) in regions_found
+    assert not any(t in ("四川", "蓉") for t, _ in regions_found)  # 中国航发四川燃气…, 在蓉
+    mechs = texts(ms, "mechanism")
+    assert {"月调度+季拉练", "项目清单+城市合伙人", "重点项目运行情况月度分析机制"} <= set(mechs)
+    assert "六稳" not in mechs and "开门搞督查" not in mechs
+
+
+def test_tiancheng_report_unlisted_county_and_project_lists():
+    text = corpus_doc("003")
+    ms = extract_entities(text)
+    regs = [m for m in ms if m.kind == "region"]
+    assert {m.text for m in regs} == {"天城县"}
+    assert all(m.adcode is None and m.rule == "region.unlisted" for m in regs)
+    projects = texts(ms, "project")
+    for name in ("雷打滩水电站", "锁平高速公路", "糯租水电站项目", "巡检司电厂2×300mw机组扩建工程",
+                 "锂动芯二期", "智能制造产业园", "四季榴园省级现代服务业集聚示范园区", "科创大厦"):
+        assert name in projects, name
+    for generic in ("重点项目", "农村公路", "厂区场地平整工程", "红色教育基地", "房地产"):
+        assert generic not in projects, generic
+    # 白云水库 and 平山电厂 are projects here, not the districts 白云区 / 平山县
+    assert not any(m.text in ("白云", "平山") for m in regs)
+
+
+def test_ganzi_report_mechanisms_and_short_forms():
+    text = corpus_doc("000")
+    meta = document_meta(text)
+    ms = extract_entities(text, meta=meta)
+    regs = [(m.text, m.adcode) for m in ms if m.kind == "region"]
+    assert regs == [("甘孜", "513300"), ("广东", "440000"), ("深圳", "440300"), ("上海", "310000")]
+    mechs = texts(ms, "mechanism")
+    assert {"项目年", "项目包干负责制", "政府与社会资本合作模式", "PPP", "四个一批", "专家督查制"} <= set(mechs)
+    assert not set(mechs) & {"工作机制", "领导机制", "十三五"}
+
+
+# ---------------------------------------------------------------- regions: context and negatives
+
+def test_region_context_from_document_meta():
+    sentence = "朝阳区召开重点项目推进会"
+    assert [m.adcode for m in extract_entities(sentence) if m.kind == "region"] == [None]
+    beijing = DocMeta(region_adcode="110000", region_name="北京市", region_level="province")
+    changchun = DocMeta(region_adcode="220100", region_name="长春市", region_level="city")
+    assert [m.adcode for m in extract_entities(sentence, meta=beijing) if m.kind == "region"] == ["110105"]
+    assert [m.adcode for m in extract_entities(sentence, meta=changchun) if m.kind == "region"] == ["220104"]
+
+
+@pytest.mark.parametrize("text", [
+    "推动全州上下形成了良好工作氛围",
+    "白云水库除险加固工程初设获得批复",
+    "加大对平山电厂二期等项目服务力度",
+    "甘孜日报讯 记者从州发改委获悉",
+    "深入推进健康四川建设",
+    "长三角、成渝地区双城经济圈和中原城市群",
+    "我州全县上下认真贯彻落实",
+    "北京经济技术开发区和经开区",
+])
+def test_not_regions(text):
+    assert [m.text for m in extract_entities(text) if m.kind == "region"] == []
+
+
+def test_region_mentions_carry_code_and_level():
+    ms = [m for m in extract_entities("四川省人民政府和甘孜州、成都市温江区签署协议") if m.kind == "region"]
+    assert [(m.text, m.adcode, m.level, m.rule) for m in ms] == [
+        ("四川省", "510000", "province", "region.full_form"),
+        ("甘孜州", "513300", "city", "region.full_form"),
+        ("成都市", "510100", "city", "region.full_form"),
+        ("温江区", "510115", "county", "region.full_form"),
+    ]
+    assert all(isinstance(m.adcode, str) for m in ms)
+
+
+# ---------------------------------------------------------------- gazetteer API
+
+def test_lookup_full_short_and_ambiguous():
+    assert regions.lookup("甘孜藏族自治州").adcode == "513300"
+    assert regions.lookup("甘孜").adcode == "513300"
+    assert regions.lookup("柞水").adcode == "611026"
+    assert regions.lookup("朝阳区") is None  # ambiguous without context
+    assert regions.lookup("朝阳区", context="110000").adcode == "110105"
+    assert regions.lookup("天府新区").level == "new_area"
+    assert regions.lookup("不存在的地方") is None
+
+
+def test_all_regions_rows_for_the_database():
+    rows = list(regions.all_regions())
+    assert len(rows) > 3000
+    assert set(rows[0]) == {"adcode", "name", "level", "parent_adcode"}
+    by_code = {r["adcode"]: r for r in rows if r["adcode"]}
+    assert by_code["611026"] == {"adcode": "611026", "name": "柞水县", "level": "county", "parent_adcode": "611000"}
+    assert by_code["510000"]["parent_adcode"] is None
+    assert any(r["name"] == "四川天府新区" and r["adcode"] is None for r in rows)
+    assert len(by_code) == len([r for r in rows if r["adcode"]])  # codes are unique
+
+
+# ---------------------------------------------------------------- determinism and shape
+
+def test_deterministic_and_spans_are_slices():
+    text = corpus_doc("003")
+    a = extract_entities(text)
+    b = extract_entities(text)
+    assert a == b
+    for m in a:
+        assert text[m.start:m.end] == m.text and m.rule.startswith(m.kind + ".")
+    starts = [(m.start, -(m.end - m.start)) for m in a]
+    assert starts == sorted(starts)
