@@ -123,6 +123,7 @@ class Metric:
     base: str | None = None
     units: tuple[str, ...] = ()  # counts: the classifiers accepted (个, 项 …)
     event: bool = False  # counts of an event (开工, 竣工) rather than of a list
+    subject_from: str = "clause"  # where its subject (州级重点项目, 民间投资) may be named: clause | sentence
     derived: bool = False
 
 
@@ -211,7 +212,7 @@ def load_taxonomy(path: str | None = None) -> Taxonomy:
                    status=row.get("status"), period=row.get("period", "flow"), growth=row.get("growth"),
                    plan_share=row.get("plan_share"), base=row.get("base"),
                    units=tuple(row.get("units") or (("个", "项") if row["kind"] == "count" else ())),
-                   event=bool(row.get("event", False)))
+                   event=bool(row.get("event", False)), subject_from=row.get("subject_from", "clause"))
         if m.id in metrics:
             raise ValueError(f"{p}: metric {m.id!r} defined twice")
         if m.kind not in NUMERIC_KINDS:
@@ -276,13 +277,15 @@ def _spans(text: str, start: int, end: int, sep: re.Pattern) -> list[tuple[int, 
 # --------------------------------------------------------------------------------------------------
 # Periods
 # --------------------------------------------------------------------------------------------------
+_FYP_START = {"十一五": 2006, "十二五": 2011, "十三五": 2016, "十四五": 2021, "十五五": 2026}  # five-year plans
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
               "十一": 11, "十二": 12, "〇": 0, "零": 0}
 _M = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 _Y = r"(?:(?P<y>(?:19|20)\d\d)年|(?P<rel>今年|去年|上年|本年))?"
 _RANGE = r"[-—–~～至到]"
 _PERIOD_RE = regex.compile(  # regex: the year group recurs in branches
-    r"(?P<ytd>今年以来|年初以来|今年来|本年以来|截至目前|截止目前|截止到目前|截至到目前|目前为止|至今)"
+    r"(?P<fyp>十[一二三四五]五)[”\"]?(?:时期|期间)"
+    r"|(?P<ytd>今年以来|年初以来|今年来|本年以来|截至目前|截止目前|截止到目前|截至到目前|目前为止|至今)"
     rf"|(?:截至|截止到?|到){_Y}(?P<upto>{_M})月(?:份|底|末)?"
     rf"|{_Y}(?P<m1>{_M}){_RANGE}(?P<m2>{_M})月份?"
     rf"|{_Y}前(?P<nmonths>{_M}|[1-9])个月"
@@ -322,7 +325,9 @@ def find_periods(text: str, start: int = 0, end: int | None = None) -> list[_Per
         g = m.groupdict()
         y = int(g["y"]) if g.get("y") else None
         rel = g.get("rel")
-        if g["ytd"]:
+        if g["fyp"]:
+            y, spec = _FYP_START[g["fyp"]], ("years", 5, None)
+        elif g["ytd"]:
             spec = ("ytd", None, None)
         elif g["upto"]:
             spec = ("months", 1, _num(g["upto"]))
@@ -416,6 +421,8 @@ def _resolve(p: _Period, doc: _DocDate | None, ctx_year: int | None) -> tuple[st
         return f"{y}-01-01", doc.isoformat()
     if kind == "year":
         return f"{y}-01-01", f"{y}-12-31"
+    if kind == "years":
+        return f"{y}-01-01", f"{y + a - 1}-12-31"
     return f"{y}-{a:02d}-01", _month_end(y, b)
 
 
@@ -427,13 +434,14 @@ _SHARE_RE = re.compile(
 _SHARE_TOTAL_RE = re.compile(r"占(?P<of>[^，。；、的]{1,12}?)(?:的)?(?:比重|比例)?(?:为|达到?)?$")
 _GROWTH_RE = re.compile(r"(?:同比|环比)?(?:分别)?(?:增长|下降|增速为?|增幅为?|降幅为?|回落|减少|上升|增加|下滑|涨幅为?|提高|负增长)"
                         r"(?:了)?(?:达到?|高达|为)?$")
-_DOWN_RE = re.compile(r"下降|降幅|回落|减少|下滑|负增长")
+# a fall governing the number (同比下降22%, 降幅为3%), not a comparison (增速均低于9.8%)
+_DOWN_TAIL_RE = re.compile(r"(?:下降|降幅|回落|减少|下滑|负增长)(?:了|为|达|分别|幅度为?)*$")
 _LEVEL_RE = re.compile(r"(?:提高|上升|增加|下降|降低)(?:到|至)$")
 _VS_RE = re.compile(r"(?P<cmp>高于|低于|快于|慢于|超过?)(?P<ref>全国|全省|全市|全州|序时进度|[^，。；]{1,8}?)(?:平均水平)?$")
-_BASIS_RE = re.compile(r"两年平均|同比|环比|比上年同期|比去年同期|与去年同期相比|较上年|较去年|比上年|比去年"
+_BASIS_RE = re.compile(r"两年平均|年均|同比|环比|比上年同期|比去年同期|与去年同期相比|较上年|较去年|比上年|比去年"
                        r"|比(?P<y>(?:19|20)\d\d)年(?:同期)?")
 # words in a growth clause that do not name anything (so the clause inherits the sentence's metric)
-_FILLER_RE = re.compile(r"两年平均|同比|环比|比上年同期|比去年同期|与去年同期相比|较上年同期|较上年|较去年|比上年|比去年"
+_FILLER_RE = re.compile(r"两年平均|年均|同比|环比|比上年同期|比去年同期|与去年同期相比|较上年同期|较上年|较去年|比上年|比去年"
                         r"|比(?:19|20)\d\d年(?:同期)?|总量|全年|累计|分别|其中|增速|增幅|降幅|同期|均|仍|继续|也|则|达到?|为|了"
                         r"|[“”\"'、\s]")
 _PLAN_CUE = re.compile(r"计划(?!完成)|年度任务")
@@ -450,8 +458,8 @@ def _basis_of(prefix: str, mention: Mention) -> str:
     if found is None:
         return "同比"
     t = found.group()
-    if t == "两年平均":
-        return "两年平均"
+    if t in ("两年平均", "年均"):
+        return t
     if t == "环比":
         return "环比"
     if found.group("y"):
@@ -468,6 +476,7 @@ class _Ctx:
 
     last_base: str | None = None  # metric of the last actual amount/count claim in the sentence
     last_percent_metric: str | None = None
+    last_subject: str | None = None
     last_clause_end: int | None = None  # end of the clause of the last claim
 
     def continues(self, text: str, cs: int) -> bool:
@@ -539,7 +548,6 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
     return out
 
 
-_FYP_START = {"十一五": 2006, "十二五": 2011, "十三五": 2016, "十四五": 2021, "十五五": 2026}
 _FYP_DRAFTING_RE = re.compile(r"[“\"]?(十[一二三四五]五)[”\"]?规划(?:编制|起草|前期研究)")
 
 
@@ -627,10 +635,11 @@ def _subject_before(text: str, tax: Taxonomy, lo: int, hi: int, in_sent) -> tupl
     # a count's object names its group more fully than the text beside it (省市级82个重点项目 → 省市级重点项目)
     for _, m in in_sent:
         if m.kind == "count" and m.object and lo <= m.start and m.end <= hi:
+            obj_cls = next((c for c, rx in tax.subjects if rx.fullmatch(m.object)), None)
             for k, (end, n, cls, subj, pos) in enumerate(found):
-                if pos < m.end and m.start - len(m.object) <= pos and subj in m.object and len(m.object) > n \
-                        and any(rx.fullmatch(m.object) for _, rx in tax.subjects):
-                    found[k] = (end, len(m.object), cls, m.object, pos)
+                if obj_cls and pos < m.end and m.start - len(m.object) <= pos and subj in m.object \
+                        and len(m.object) > n:
+                    found[k] = (end, len(m.object), obj_cls, m.object, pos)
     if not found:
         return None, None, -1
     _, _, cls, subj, pos = max(found)
@@ -700,7 +709,7 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
         if m.kind == "count" and met0.units and (m.unit or "个") not in met0.units:
             return None
         if subject is None:
-            lo = cs if m.kind == "count" else sent[0]
+            lo = sent[0] if met0.subject_from == "sentence" else min(cs, metric_pos)
             cls, subject, _ = _subject_before(text, tax, lo, max(m.end, metric_pos),
                                               [x for x in in_sent if x[1].kind != "project"])
             if m.kind == "count" and subject is None and m.object:
@@ -709,10 +718,8 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
             if subject is None and m.kind == "count":
                 # the subject may follow the number inside the count (170个州级重点项目)
                 cls, subject, _ = _subject_before(text, tax, m.start, min(ce, m.end + 8), [])
-            if metric in ("全社会固定资产投资",) or tax.metric(metric).base:
-                subject = None
         if not met0.status:
-            ctx.last_base = metric
+            ctx.last_base, ctx.last_subject = metric, subject
     else:  # percent
         if _LEVEL_RE.search(prefix):
             return None
@@ -722,7 +729,15 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
         pct_phrase = next((p for p in own if p.kind == "percent"), None)
         base_phrase = next((p for p in own if p.kind in ("amount", "count") and p.generic is None), None)
         growth = _GROWTH_RE.search(prefix) is not None or (m.direction in ("up", "down") and not share)
-        bare = len(_FILLER_RE.sub("", _GROWTH_RE.sub("", prefix))) <= 2
+        # what lies between this number and the previous one (or the clause start), regions aside:
+        # "北京10.7%、浙江10.6%" — 浙江's number continues the list
+        prev_end = max([x.end for _, x in in_sent if x.kind in NUMERIC_KINDS and cs <= x.end <= m.start] + [cs])
+        local = text[prev_end:m.start]
+        for _, x in in_sent:
+            if x.kind == "region" and prev_end <= x.start and x.end <= m.start:
+                local = local.replace(x.text, "")
+        bare = len(_FILLER_RE.sub("", _GROWTH_RE.sub("", local))) <= 2
+        inherited = False
         if share:
             base = (base_phrase.metric if base_phrase and base_phrase.start < share.start() else None) \
                 or (ctx.last_base if ctx.continues(text, cs) or ctx.last_clause_end and ctx.last_clause_end >= cs
@@ -744,7 +759,7 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
             basis = _basis_of(prefix, m)
         elif growth and bare and (ctx.last_base or ctx.last_percent_metric) and ctx.continues(text, cs):
             base = ctx.last_base or ctx.last_percent_metric
-            metric = tax.growth_of(base)
+            metric, inherited = tax.growth_of(base), True
             basis = _basis_of(prefix, m)
         elif bare and not growth:
             # a list continuing a percent metric (北京10.7%、浙江10.6%) or one named earlier in the sentence
@@ -755,10 +770,16 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
             metric, metric_pos = prev.metric, prev.start
         else:
             return None
-        if growth and basis and basis != "占计划" and (m.direction == "down" or _DOWN_RE.search(prefix)):
+        if growth and basis and basis != "占计划" and (_DOWN_TAIL_RE.search(prefix) or value < 0
+                                                       or m.text.lstrip().startswith(("-", "−", "负"))):
             value = -abs(value)
-        if tax.metric(metric).base in ("民间投资",) or metric.startswith("民间投资"):
-            subject = "民间投资"
+        met1 = tax.metric(metric)
+        if basis is None and met1.base and tax.growth_of(met1.base) == metric:
+            basis = _basis_of(prefix, m)  # a growth rate named by its own phrase (GDP增速…北京10.7%)
+        lo = sent[0] if met1.subject_from == "sentence" else min(cs, metric_pos)
+        subject = _subject_before(text, tax, lo, m.start, [])[1]
+        if subject is None and (inherited or share):
+            subject = ctx.last_subject
         ctx.last_percent_metric = metric
 
     met = tax.metric(metric)
@@ -788,13 +809,22 @@ def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years,
     # ---- region -----------------------------------------------------------------------------------
     region_adcode, region_name = home
     region_idx = None
-    # the clause of the number (and of its metric phrase); earlier clauses only when the claim continues them
-    region_lo = min(cs, metric_pos) if metric_pos >= sent[0] else cs
-    if region_lo == cs and (m.kind == "percent" and ctx.continues(text, cs) or metric_pos < cs):
-        region_lo = sent[0]
+    # The region is named before the number in its sentence. One in an earlier clause than the metric's is
+    # taken only when the claim continues that clause (…山西进出口总额达1703.4亿元，增长76.8%) or when that
+    # clause reports no figure of its own (排名第三的北京，同期工业增加值增速…达到38.7%) — not in
+    # "近5000亿量级的惠州，整个都市圈经济总量预计超过4.7万亿元".
+    own_start = _clause_of(clauses, metric_pos)[0] if sent[0] <= metric_pos < m.start else cs
+    continues = metric_pos < cs or (m.kind == "percent" and ctx.continues(text, cs))
     for i, r in reversed(in_sent):
-        if r.kind != "region" or r.end > m.start or r.start < region_lo:
+        if r.kind != "region" or r.end > m.start:
             continue
+        if r.start < own_start and not continues:
+            rcs, rce = _clause_of(clauses, r.start)
+            if any(x.kind in NUMERIC_KINDS and rcs <= x.start < rce for _, x in in_sent):
+                continue
+            between = _CLAUSE_SEP.sub("", text[r.end:metric_pos])
+            if len(_FILLER_RE.sub("", between)) > 1:  # …的惠州，整个都市圈经济总量…: another subject
+                continue
         if any(p.kind == "project" and p.start <= r.start and r.end <= p.end for _, p in in_sent):
             continue
         gap = text[r.end:min(m.start, metric_pos) if metric_pos > r.end else m.start]
