@@ -320,26 +320,45 @@ async def paragraph_page(datasette, request):
     ))
 
 
+def period_label(row: dict) -> str:
+    """``2019``, ``2019-01–2019-08`` or '' for a claim's period.
+
+    >>> period_label({"period_start": "2019-01-01", "period_end": "2019-12-31"})
+    '2019'
+    >>> period_label({"period_start": "2019-01-01", "period_end": "2019-08-31"})
+    '2019-01–2019-08'
+    """
+    start, end = row.get("period_start") or "", row.get("period_end") or ""
+    if not (start or end):
+        return ""
+    if start[5:] == "01-01" and end[5:] == "12-31" and start[:4] == end[:4]:
+        return start[:4]
+    return f"{start[:7]}–{end[:7]}" if start and end else (start or end)[:7]
+
+
 def bar_chart_svg(bars: list[tuple[str, float, str]], title: str, width: int = 760) -> str:
     """A horizontal bar chart as standalone SVG: one ``(label, value, value_text)`` per bar.
 
     >>> "甘孜" in bar_chart_svg([("甘孜", 2.0, "2")], "t")
     True
     """
-    row_h, left, right, top = 28, 180, 150, 40
+    row_h, left, right, top = 30, 260, 150, 44
     height = top + row_h * max(len(bars), 1) + 20
     top_value = max((v for _, v, _ in bars), default=0) or 1
     esc = html.escape
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="gongbao-chart" role="img" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" aria-label="{esc(title)}">',
-             f'<text x="0" y="22" class="title">{esc(title)}</text>']
+             "<style>text{font-family:'Noto Sans CJK SC','Noto Sans SC','PingFang SC','Microsoft YaHei',"
+             "sans-serif;font-size:14px;fill:#222}text.title{font-size:16px;font-weight:bold}"
+             "rect{fill:#4a7fb0}rect:hover{fill:#d48806}</style>",
+             f'<text x="0" y="24" class="title">{esc(title)}</text>']
     span = width - left - right
     for i, (label, value, shown) in enumerate(bars):
         y = top + i * row_h
         w = max(1.0, span * max(value, 0) / top_value)
-        parts += [f'<text x="{left - 8}" y="{y + 18}" text-anchor="end">{esc(label)}</text>',
+        parts += [f'<text x="{left - 8}" y="{y + 20}" text-anchor="end">{esc(label)}</text>',
                   f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}"><title>{esc(shown)}</title></rect>',
-                  f'<text x="{left + w + 6:.1f}" y="{y + 18}">{esc(shown)}</text>']
+                  f'<text x="{left + w + 6:.1f}" y="{y + 20}">{esc(shown)}</text>']
     if not bars:
         parts.append(f'<text x="{left}" y="{top + 18}">（无数据）</text>')
     parts.append("</svg>")
@@ -366,7 +385,8 @@ async def chart_page(datasette, request):
         key = r.get("region_name") or r.get("region_adcode") or "（未知地区）"
         if r.get("value") is not None and key not in best:
             best[key] = r
-    bars = [(k, float(r["value"]), format_value(r["value"], r.get("unit"))) for k, r in best.items()]
+    bars = [(f"{k}（{period_label(r)}）" if period_label(r) else k, float(r["value"]),
+             format_value(r["value"], r.get("unit"))) for k, r in best.items()]
     title = f"{metric}" + (f"（{period}）" if period else "")
     if request.args.get("_format") == "svg":
         return Response(bar_chart_svg(bars, title), content_type="image/svg+xml; charset=utf-8")

@@ -112,7 +112,7 @@ def _phrase(tokens: Iterable[str]) -> str:
     return '"' + " ".join(t.replace('"', '""') for t in tokens) + '"'
 
 
-def zh_query(q: str | None, mode: str = "exact") -> str:
+def zh_query(q: str | None, mode: str | None = "exact") -> str:
     """An FTS5 MATCH expression for the search box text Q (the SQL function ``zh_query``).
 
     ``exact`` (default): every term must occur as written (``LIKE '%term%'``, ASCII case folded);
@@ -128,6 +128,7 @@ def zh_query(q: str | None, mode: str = "exact") -> str:
     >>> zh_query("固定资产投资", mode="words")
     'seg : "固定资产" AND seg : "投资"'
     """
+    mode = mode or "exact"
     if mode not in MODES:
         raise ValueError(f"zh_query mode must be one of {MODES}, not {mode!r}")
     parts: list[str] = []
