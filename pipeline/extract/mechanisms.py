@@ -171,7 +171,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
         a = seg_start + trim_left(seg)
         name = text[a:b]
         stem = text[a: m.start()]
-        if len(stem) < 2 or _generic(name) or stem.endswith(("的", "和", "与")):
+        if len(stem) < 2 or _generic(name) or stem.endswith(("的", "和", "与")) or "等" in stem:
             continue
         if suffix == "模式":
             pass

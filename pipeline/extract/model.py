@@ -2,23 +2,33 @@
 
 The model learns project, mechanism and region names from
 
+* **gold** labels: the hand-checked mentions of the seed documents (``../shared/gold``; one seed is
+  held out as the development set that picks the best checkpoint),
 * **silver** labels: the rule extractors (:mod:`pipeline.extract.entities`) run over unlabelled
-  report text (the bundled ``corpus/`` and any ``*.txt`` under ``train_data/``), and
-* **gold** labels: the hand-checked mentions of the seed documents (``../shared/gold``),
+  report text — the bundled ``corpus/`` documents that have no gold, and any ``*.txt`` under
+  ``train_data/``,
+* **synthetic** sentences of report language made from ``train_data/templates.yaml`` (names built
+  from parts and gazetteer places, labelled by construction, plus generic phrases left unlabelled),
 
-and then a larger set made by *mention replacement*: every labelled sentence is repeated with its
-entities swapped for other names of the same kind (names seen in the silver and gold data, plus
-gazetteer regions), so the model learns the contexts names stand in rather than the names.
+and a larger set made by *mention replacement*: every labelled sentence is repeated with its
+entities swapped for other names of the same kind, so the model learns the contexts names stand in
+rather than the names themselves.
 
-Training is reproducible with one command (``gongbao train``; config ``configs/ner.cfg``) and takes a
-few minutes on 2 CPU cores. The trained pipeline ships inside the package (``pipeline/models/ner``,
-a few MB) and loads without network. spaCy is imported lazily: nothing here runs unless the model is
-asked for.
+Training is reproducible with one command (``gongbao train``; config ``configs/ner.cfg``) and
+takes a few CPU minutes. The trained pipeline ships inside the package (``pipeline/models/ner``,
+a few MB) and loads without network. spaCy is imported lazily: nothing here runs unless the model
+is asked for.
+
+At prediction time the model only *adds* to the rules: :func:`predict_entities` drops a model
+span that overlaps a rule entity of any kind (the rules are more precise where they fire), and
+every mention it returns says ``source="model"`` and ``rule="model.ner"``.
 """
 from __future__ import annotations
 
 import json
+import os
 import random
+import re
 import shutil
 import tempfile
 from functools import lru_cache
@@ -27,16 +37,36 @@ from pathlib import Path
 from .. import PACKAGE_DIR
 from ..mention import Mention
 
+__all__ = ["MODEL_DIR", "load_model", "predict_entities", "build_corpus", "synthetic_sentences", "train"]
+
+ROOT = PACKAGE_DIR.parent
 MODEL_DIR = PACKAGE_DIR / "models" / "ner"
+MODEL_ENV = "GONGBAO_NER_MODEL"  # another trained model directory to use instead
+CONFIG = ROOT / "configs" / "ner.cfg"
+TRAIN_DATA = ROOT / "train_data"
 LABELS = {"project": "PROJECT", "mechanism": "MECHANISM", "region": "REGION"}
 KINDS = {v: k for k, v in LABELS.items()}
-MAX_CHARS = 2000  # paragraphs longer than this are cut into pieces for the model
+ENTITY_KINDS = frozenset(LABELS)
+MAX_CHARS = 2000  # lines longer than this are cut into pieces at sentence ends for the model
+DEV_DOC = "004_0693fd384ee7ab58.txt"  # the seed held out to pick the best checkpoint
 
+_SLOT = re.compile(r"\{(\w+)\}")
+_HAN_OR_ALNUM = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Prediction
+# ---------------------------------------------------------------------------------------------
 
 @lru_cache(maxsize=2)
 def load_model(path: str | None = None):
-    """The trained spaCy pipeline, or None when none is installed (rules then work alone)."""
-    p = Path(path) if path else MODEL_DIR
+    """The trained spaCy pipeline (loaded once), or None when none is installed (rules then work alone).
+
+    ``path`` defaults to ``$GONGBAO_NER_MODEL``, else the shipped ``pipeline/models/ner``. Loading
+    reads only local files: the pipeline is ``spacy.blank("zh")`` with the ``char`` segmenter, which
+    needs no downloaded segmentation model.
+    """
+    p = Path(path or os.environ.get(MODEL_ENV) or MODEL_DIR)
     if not (p / "meta.json").exists():
         return None
     import spacy
@@ -45,7 +75,11 @@ def load_model(path: str | None = None):
 
 
 def _pieces(text: str):
-    """(offset, piece) chunks of ``text``: lines, long lines cut at sentence ends."""
+    """(offset, piece) chunks of ``text``: its lines, long lines cut at sentence ends.
+
+    >>> list(_pieces("甲。\\n\\n乙"))
+    [(0, '甲。'), (4, '乙')]
+    """
     pos = 0
     for line in text.split("\n"):
         start = 0
@@ -59,27 +93,46 @@ def _pieces(text: str):
         pos += len(line) + 1
 
 
+def _clean_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink a span past quotes, brackets and spaces at its edges (names are taken without quotes)."""
+    while start < end and not _HAN_OR_ALNUM.match(text[start]) and text[start] != "+":
+        start += 1
+    while end > start and not _HAN_OR_ALNUM.match(text[end - 1]):
+        end -= 1
+    return start, end
+
+
 def predict_entities(text: str, *, rule_mentions=(), model_path: str | None = None) -> list[Mention]:
-    """Entity mentions found by the statistical model (``source="model"``, rule ``model.ner``)."""
+    """Entity mentions that the statistical model adds to ``rule_mentions``.
+
+    Each has ``source="model"`` and ``rule="model.ner"``; regions get an ``adcode`` from the
+    gazetteer when the name is unambiguous. A model span is dropped when it overlaps an entity
+    mention of the rules (any kind): where the rules fire they decide. Returns [] when no model is
+    installed.
+    """
     nlp = load_model(model_path)
-    if nlp is None:
+    if nlp is None or not text.strip():
         return []
     from ..regions import lookup
 
-    offsets, pieces = zip(*[(o, p) for o, p in _pieces(text) if p.strip()]) if text.strip() else ((), ())
+    taken = [(m.start, m.end) for m in rule_mentions if m.kind in ENTITY_KINDS]
+    chunks = [(o, p) for o, p in _pieces(text) if p.strip()]
     out: list[Mention] = []
-    for off, doc in zip(offsets, nlp.pipe(pieces, batch_size=64)):
+    for (off, _), doc in zip(chunks, nlp.pipe([p for _, p in chunks], batch_size=64)):
         for ent in doc.ents:
             kind = KINDS.get(ent.label_)
-            if kind is None or len(ent.text.strip()) < 2:
+            if kind is None:
+                continue
+            s, e = _clean_edges(text, off + ent.start_char, off + ent.end_char)
+            if e - s < 2 or any(s < te and ts < e for ts, te in taken):
                 continue
             adcode = level = None
             if kind == "region":
-                hit = lookup(ent.text)
-                if hit:
-                    adcode, level = hit.get("adcode"), hit.get("level")
-            out.append(Mention(kind=kind, text=ent.text, start=off + ent.start_char, end=off + ent.end_char,
-                               rule="model.ner", adcode=adcode, level=level, source="model"))
+                hit = lookup(text[s:e])
+                if hit is not None:
+                    adcode, level = hit.adcode, hit.level
+            out.append(Mention(kind=kind, text=text[s:e], start=s, end=e, rule="model.ner",
+                               adcode=adcode, level=level, source="model"))
     return out
 
 
@@ -87,8 +140,15 @@ def predict_entities(text: str, *, rule_mentions=(), model_path: str | None = No
 # Training data
 # ---------------------------------------------------------------------------------------------
 
+Example = tuple[str, list[tuple[int, int, str]]]
+
+
 def _non_overlapping(spans):
-    """Longest-first, non-overlapping (spaCy entities cannot nest)."""
+    """Longest-first, non-overlapping spans in reading order (spaCy entities cannot nest).
+
+    >>> _non_overlapping([(0, 3, "REGION"), (0, 9, "PROJECT"), (10, 12, "REGION")])
+    [(0, 9, 'PROJECT'), (10, 12, 'REGION')]
+    """
     kept = []
     for s, e, label in sorted(spans, key=lambda t: (-(t[1] - t[0]), t[0])):
         if all(e <= ks or s >= ke for ks, ke, _ in kept):
@@ -97,7 +157,11 @@ def _non_overlapping(spans):
 
 
 def locate_gold(text: str, gold: list[dict]) -> list[tuple[int, int, str]]:
-    """Find gold entity mentions (listed in reading order) in ``text``; unfound ones are skipped."""
+    """Find gold entity mentions (listed in reading order) in ``text``; unfound ones are skipped.
+
+    >>> locate_gold("建设甲水库和乙水库", [{"kind": "project", "text": "甲水库"}, {"kind": "project", "text": "乙水库"}])
+    [(2, 5, 'PROJECT'), (6, 9, 'PROJECT')]
+    """
     spans, cursor = [], 0
     for g in gold:
         label = LABELS.get(g.get("kind"))
@@ -115,6 +179,7 @@ def locate_gold(text: str, gold: list[dict]) -> list[tuple[int, int, str]]:
 
 
 def silver_spans(text: str) -> list[tuple[int, int, str]]:
+    """The rule extractors' entity spans in normalized ``text`` (the silver labels)."""
     from ..docmeta import document_meta
     from .entities import extract_entities
 
@@ -134,66 +199,164 @@ def _sentences(text: str, spans):
 
 
 def augment(sentences, pools: dict[str, list[str]], rng: random.Random, copies: int):
-    """Mention replacement: each labelled sentence again with its names swapped for others of the kind."""
+    """Mention replacement: each labelled sentence again with its names swapped for others of the kind.
+
+    >>> list(augment([("建设甲水库。", [(2, 5, "PROJECT")])], {"PROJECT": ["乙电站"]}, random.Random(0), 1))
+    [('建设乙电站。', [(2, 5, 'PROJECT')])]
+    """
     for sent, spans in sentences:
         if not spans:
             continue
         for _ in range(copies):
-            parts, new_spans, pos = [], [], 0
+            parts, new_spans, pos, length = [], [], 0, 0
             for s, e, lab in spans:
                 parts.append(sent[pos:s])
+                length += s - pos
                 name = rng.choice(pools[lab]) if pools.get(lab) else sent[s:e]
-                start = sum(len(p) for p in parts)
+                new_spans.append((length, length + len(name), lab))
                 parts.append(name)
-                new_spans.append((start, start + len(name), lab))
+                length += len(name)
                 pos = e
             parts.append(sent[pos:])
             yield "".join(parts), new_spans
 
 
-def _region_pool(limit: int, rng: random.Random) -> list[str]:
+@lru_cache(maxsize=1)
+def _gazetteer() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(full region names, two-character place stems) from :func:`pipeline.regions.all_regions`."""
     from ..regions import all_regions
 
-    names = [r["name"] for r in all_regions() if r.get("name")]
-    rng.shuffle(names)
-    return names[:limit]
+    full, stems = set(), set()
+    for r in all_regions():
+        name = r.get("name") or ""
+        if len(name) >= 2:
+            full.add(name)
+        if len(name) == 3 and name[-1] in "县市区州":
+            stems.add(name[:2])
+    return tuple(sorted(full)), tuple(sorted(stems))
 
 
-def build_corpus(gold_dir: Path | None, text_dirs: list[Path], seed: int = 0, copies: int = 6):
-    """(train, dev) lists of (text, spans). Dev is the gold of one held-out seed document."""
+def load_templates(path: Path | None = None) -> dict:
+    """``train_data/templates.yaml``: name patterns, name parts and report sentences with slots."""
+    import yaml
+
+    return yaml.safe_load((path or TRAIN_DATA / "templates.yaml").read_text(encoding="utf-8"))
+
+
+def _expand(pattern: str, parts: dict, rng: random.Random, places: list[str]) -> str:
+    """Fill every ``{part}`` of a name pattern (``{place}`` from ``places``)."""
+    def pick(m):
+        key = m.group(1)
+        return rng.choice(places) if key == "place" else rng.choice(parts[key])
+
+    return _SLOT.sub(pick, pattern)
+
+
+def synthetic_sentences(n: int, rng: random.Random, templates: dict | None = None) -> list[Example]:
+    """``n`` report sentences from the templates, labelled by construction.
+
+    ``{P}``/``{RP}`` become project names (``{RP}`` led by a region, as 温江区罗欣药业医药健康产业园),
+    ``{M}`` mechanisms (``{MQ}`` quoted models and campaigns, ``{MC}`` campaigns), ``{R}`` gazetteer
+    regions (sometimes their short form), ``{X}`` generic phrases that stay unlabelled, and
+    ``{N}``/``{MO}``/``{Y}``/``{A}`` numbers, months, years and amounts.
+    """
+    t = templates or load_templates()
+    names, sentences = t["names"], t["sentences"]
+    full, stems = _gazetteer()
+    places = list(names["place_invented"]) + list(stems)
+    out: list[Example] = []
+    for _ in range(n):
+        template = rng.choice(sentences)
+        text, spans, pos = [], [], 0
+        for piece in re.split(r"(\{\w+\})", template):
+            slot = piece[1:-1] if _SLOT.fullmatch(piece) else None
+            label = None
+            if slot is None:
+                value = piece
+            elif slot == "P":
+                value, label = _expand(rng.choice(names["project"]), names, rng, places), "PROJECT"
+            elif slot == "RP":
+                value = rng.choice(full) + _expand(rng.choice(names["project"]), names, rng, places)
+                label = "PROJECT"
+            elif slot == "M":
+                value, label = _expand(rng.choice(names["mechanism"]), names, rng, places), "MECHANISM"
+            elif slot == "MQ":
+                value, label = rng.choice(names["slogan"] + names["campaign"]), "MECHANISM"
+            elif slot == "MC":
+                value, label = rng.choice(names["campaign"]), "MECHANISM"
+            elif slot == "R":
+                value, label = rng.choice(full), "REGION"
+                if rng.random() < 0.2 and len(value) == 3 and value[-1] in "省市":
+                    value = value[:2]
+            elif slot == "X":
+                value = rng.choice(names["filler"])
+            elif slot == "N":
+                value = str(rng.randint(1, 300))
+            elif slot == "MO":
+                value = str(rng.randint(1, 12))
+            elif slot == "Y":
+                value = str(rng.randint(2012, 2025))
+            elif slot == "A":
+                value = f"{rng.uniform(0.5, 900):.2f}{rng.choice(['亿元', '万元'])}"
+            else:
+                raise ValueError(f"unknown slot {piece} in template {template!r}")
+            if label:
+                spans.append((pos, pos + len(value), label))
+            text.append(value)
+            pos += len(value)
+        out.append(("".join(text), spans))
+    return out
+
+
+def _gold_documents(gold_dir: Path):
+    """(doc name, normalized text, gold spans) for each gold file whose document is found."""
+    from ..normalize import normalize
+
+    docs_dir = gold_dir.parent / "seeds"
+    for gf in sorted(gold_dir.glob("*.json")):
+        g = json.loads(gf.read_text(encoding="utf-8"))
+        src = docs_dir / g["doc"]
+        if not src.exists():
+            src = ROOT / "corpus" / g["doc"]
+        if not src.exists():
+            continue
+        text = normalize(src.read_bytes(), name=str(src)).text
+        yield g["doc"], text, locate_gold(text, g["mentions"])
+
+
+def build_corpus(gold_dir: Path | None, text_dirs: list[Path], seed: int = 0, copies: int = 6,
+                 synthetic: int = 2500, dev_doc: str = DEV_DOC) -> tuple[list[Example], list[Example]]:
+    """(train, dev) lists of (sentence, [(start, end, LABEL)]).
+
+    Dev is the gold of ``dev_doc`` (never trained on); train is the other gold documents, silver
+    labels on the unlabelled texts of ``text_dirs`` (documents with gold are skipped), the
+    synthetic sentences, and ``copies`` mention-replaced copies of every labelled sentence.
+    """
     from ..normalize import normalize
 
     rng = random.Random(seed)
-    labelled: list[tuple[str, list]] = []
-    dev: list[tuple[str, list]] = []
+    labelled: list[Example] = []
+    dev: list[Example] = []
     gold_docs = set()
     if gold_dir and gold_dir.is_dir():
-        docs_dir = gold_dir.parent / "seeds"
-        gold_files = sorted(gold_dir.glob("*.json"))
-        for i, gf in enumerate(gold_files):
-            g = json.loads(gf.read_text(encoding="utf-8"))
-            src = docs_dir / g["doc"]
-            if not src.exists():
-                continue
-            gold_docs.add(g["doc"])
-            text = normalize(src.read_bytes(), name=str(src)).text
-            spans = locate_gold(text, g["mentions"])
-            sents = list(_sentences(text, spans))
-            (dev if i == len(gold_files) - 1 else labelled).extend(sents)
+        for name, text, spans in _gold_documents(gold_dir):
+            gold_docs.add(name)
+            (dev if name == dev_doc else labelled).extend(_sentences(text, spans))
     for d in text_dirs:
         for f in sorted(d.glob("*.txt")) if d.is_dir() else []:
             if f.name in gold_docs:
                 continue
             text = normalize(f.read_bytes(), name=str(f)).text
             labelled.extend(_sentences(text, silver_spans(text)))
+    made = synthetic_sentences(synthetic, rng) if synthetic else []
     pools: dict[str, list[str]] = {lab: [] for lab in LABELS.values()}
-    for sent, spans in labelled:
+    for sent, spans in labelled + made:
         for s, e, lab in spans:
             pools[lab].append(sent[s:e])
-    pools["REGION"] += _region_pool(3000, rng)
-    train = list(labelled) + list(augment(labelled, pools, rng, copies))
-    rng.shuffle(train)
-    return train, dev
+    pools["REGION"] += list(_gazetteer()[0])
+    train_set = labelled + made + list(augment(labelled, pools, rng, copies))
+    rng.shuffle(train_set)
+    return train_set, dev
 
 
 def _docbin(nlp, examples):
@@ -208,30 +371,46 @@ def _docbin(nlp, examples):
     return db
 
 
-def train(config_path: str = "configs/ner.cfg", output: str | Path = MODEL_DIR, seed: int = 0,
-          gold_dir: Path | None = None, text_dirs: list[Path] | None = None) -> Path:
-    """Build the silver+gold corpus, train with spaCy on CPU and install model-best at ``output``."""
+def _resolve(path: str | Path) -> Path:
+    """A path as given, or relative to the repository root when it does not exist from here."""
+    p = Path(path)
+    return p if p.exists() or p.is_absolute() else ROOT / p
+
+
+def train(config_path: str | Path = CONFIG, output: str | Path = MODEL_DIR, seed: int = 0,
+          gold_dir: Path | None = None, text_dirs: list[Path] | None = None,
+          overrides: dict | None = None, synthetic: int = 2500, copies: int = 6) -> Path:
+    """Build the gold+silver+synthetic corpus, train with spaCy on CPU, install model-best at ``output``.
+
+    ``overrides`` are spaCy config overrides (``{"training.max_steps": 20}`` for a smoke run).
+    Without ``../shared/gold`` beside the checkout, a tenth of the training set is held out as dev.
+    """
     import spacy
     from spacy.cli.train import train as spacy_train
 
-    root = PACKAGE_DIR.parent
-    gold_dir = gold_dir or root.parent / "shared" / "gold"
-    text_dirs = text_dirs or [root / "corpus", root / "train_data"]
-    train_set, dev_set = build_corpus(gold_dir, text_dirs, seed=seed)
-    if not dev_set:  # no shared gold beside the checkout: hold out a slice of the silver data
+    config_path = _resolve(config_path)
+    if not config_path.is_file():
+        raise FileNotFoundError(f"NER config not found: {config_path}")
+    gold_dir = gold_dir if gold_dir is not None else ROOT.parent / "shared" / "gold"
+    text_dirs = text_dirs if text_dirs is not None else [ROOT / "corpus", TRAIN_DATA]
+    train_set, dev_set = build_corpus(gold_dir, text_dirs, seed=seed, synthetic=synthetic, copies=copies)
+    if not dev_set:  # no shared gold beside the checkout: hold out a slice of the training data
         cut = max(1, len(train_set) // 10)
         dev_set, train_set = train_set[:cut], train_set[cut:]
-    nlp = spacy.blank("zh")
+    if not train_set:
+        raise ValueError("no training sentences: give gold_dir, text_dirs or synthetic > 0")
+    nlp = spacy.blank("zh")  # the char segmenter: tokens are characters
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         _docbin(nlp, train_set).to_disk(tmp / "train.spacy")
         _docbin(nlp, dev_set).to_disk(tmp / "dev.spacy")
-        spacy_train(Path(config_path), tmp / "out", use_gpu=-1,
+        spacy_train(config_path, tmp / "out", use_gpu=-1,
                     overrides={"paths.train": str(tmp / "train.spacy"), "paths.dev": str(tmp / "dev.spacy"),
-                               "system.seed": seed, "training.seed": seed})
+                               "system.seed": seed, **(overrides or {})})
         out = Path(output)
         if out.exists():
             shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(tmp / "out" / "model-best", out)
     load_model.cache_clear()
     return out

@@ -56,6 +56,10 @@ _BAD_NEXT = regex.compile(_CFG["bad_next"])
 _ASPIRATION_BEFORE = regex.compile(_CFG["aspiration_before"])
 _PROPER_TAGS = {"ns", "nr", "nrt", "nz", "nrfg", "eng", "ng"}
 
+_PAREN_BEFORE = regex.compile(r"[（(][^（()）\n，,。；;]{1,12}[）)]$")
+_PAREN_END = regex.compile(r"[（(][^（()）\n]{1,12}[）)]$")
+_INNER_GENERIC = regex.compile(r"重点工程|重大工程|重点项目|重大项目|标志性工程")
+_FINANCE_WORDS = regex.compile(r"债券|专项债|基金|贷款项目")
 _LATIN_OR_DIGIT = regex.compile(r"[A-Za-z0-9×]")
 _ALL_HAN = regex.compile(r"\p{Han}+")
 _SECTOR_PROJECT = regex.compile(r"(?P<s>\p{Han}{2,6}?)(?:类)?(?:项目|工程)")
@@ -129,11 +133,19 @@ def trim_left(segment: str) -> int:
         verbish = tag != "vn" or len(w) == 1
         compound = len(w) >= 3 and compound_re.search(w) is not None
         if ((verbish and (w in stops or w.endswith(long_stops))) or compound or w in ("的", "之")
-                or tag in ("p", "c", "u", "uj", "r", "ul", "uz", "y", "e")
-                or (tag == "d" and len(w) >= 2) or _CLAUSE_RE.fullmatch(w[0])):
+                or (tag in ("p", "c", "u", "uj", "r", "ul", "uz", "y", "e")
+                    and (len(w) == 1 or w[-1] in "及和与或的之" or _has_word()(w)))
+                or (tag == "d" and len(w) >= 2 and _has_word()(w)) or _CLAUSE_RE.fullmatch(w[0])):
             return pos
         pos = start
-    return max(pos, floor)
+    pos = max(pos, floor)
+    # a listed verb left at the very start (建设绵遂资内铁路 after 开工) is not part of the name
+    while pos < len(segment):
+        head = next((w for w in _stop_patterns()[0] if segment.startswith(w, pos)), None)
+        if head is None or len(segment) - pos - len(head) < 2:
+            break
+        pos += len(head)
+    return pos
 
 
 def has_proper_name(name: str) -> bool:
@@ -172,9 +184,20 @@ def _is_generic(name: str) -> bool:
 
 
 def _clause_start(text: str, i: int, floor: int = 0) -> int:
-    """Index just after the last clause punctuation before ``i``."""
+    """Index just after the last clause punctuation before ``i``.
+
+    A short parenthetical inside a name (绵遂资内铁路（遂内段）) is stepped over, not a boundary.
+    """
     j = i - 1
-    while j >= floor and text[j] not in CLAUSE_PUNCT and not text[j].isspace():
+    while j >= floor:
+        ch = text[j]
+        if ch in "）)":
+            m = _PAREN_BEFORE.search(text, max(floor, j - 14), j + 1)
+            if m:
+                j = m.start() - 1
+                continue
+        if ch in CLAUSE_PUNCT or ch.isspace():
+            break
         j -= 1
     return j + 1
 
@@ -198,7 +221,9 @@ def _split_items(text: str, seg_start: int, seg_end: int) -> list[tuple[int, int
             s = i + 1
     if spans:
         a, b = spans[0]
-        spans[0] = (a + trim_left(text[a:b]), b)
+        paren = _PAREN_END.search(text, a, b)
+        core_end = paren.start() if paren else b
+        spans[0] = (a + trim_left(text[a:core_end]), b)
     out = []
     for a, b in spans:
         while a < b and text[a] in " \t":
@@ -270,7 +295,14 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
                         out.append((x, y, "project.enumeration"))
                 return out
     a = clause + trim_left(seg)
+    inner = None
+    for inner in _INNER_GENERIC.finditer(text, a, m.start()):
+        pass
+    if inner is not None and m.start() - inner.end() >= 2:
+        a = inner.end()  # …主通道重点工程隆泸叙铁路 → 隆泸叙铁路
     name = text[a:b]
+    if _FINANCE_WORDS.search(name) or _INNER_GENERIC.search(name[-6:]) and _INNER_GENERIC.search(name).end() == len(name):
+        return []
     core = _strip_modifiers(name)
     if len(name) - len(suffix) < 2 or len(core) <= len(suffix) or _is_generic(name) or _is_generic(core):
         return []
