@@ -49,7 +49,7 @@ def _context():
     return mp.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _warm() -> None:
+def warm_pipeline() -> None:
     """Load the dictionaries and models a worker needs once, before the first document."""
     try:
         from .process import warm_up
@@ -60,13 +60,14 @@ def _warm() -> None:
 
 
 def ordered_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int | None = None,
-                window: int | None = None, want: Callable[[Any], bool] | None = None
-                ) -> Iterator[tuple[Any, Any]]:
+                window: int | None = None, want: Callable[[Any], bool] | None = None,
+                warm: Callable[[], None] | None = None) -> Iterator[tuple[Any, Any]]:
     """Yield ``(job, fn(job))`` in the order of ``jobs``, computed in ``workers`` processes.
 
     ``want(job)`` false passes a job through untouched (result None) without a round trip to a worker;
     it still keeps its place in the order. ``workers=1`` runs in this process (no pool, easy to debug).
     ``fn`` and the jobs must pickle. At most ``window`` jobs (default ``4 × workers``) are in flight.
+    ``warm()`` loads what ``fn`` needs once per worker (with fork: once, in this process, before forking).
     """
     workers = workers or default_workers()
     if workers <= 1:
@@ -75,8 +76,8 @@ def ordered_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int |
         return
     window = window or 4 * workers
     ctx = _context()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm)
-    pending: deque[tuple[Any, Future | None]] = deque()
+    pool: ProcessPoolExecutor | None = None  # started at the first job that needs a worker: a re-run of an
+    pending: deque[tuple[Any, Future | None]] = deque()  # unchanged corpus starts no process at all
     try:
         it = iter(jobs)
         exhausted = False
@@ -90,6 +91,8 @@ def ordered_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int |
                 if want is not None and not want(job):
                     pending.append((job, None))
                 else:
+                    if pool is None:
+                        pool = _start_pool(workers, ctx, warm)
                     pending.append((job, _submit(pool, fn, job)))
             if not pending:
                 break
@@ -102,14 +105,23 @@ def ordered_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int |
                 result = fut.result()
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
-                pool, results = _rerun_isolated(fn, pending, workers, ctx)
+                results = _rerun_isolated(fn, pending, ctx, warm)
+                pool = _start_pool(workers, ctx, warm)
                 pending.clear()
                 yield from results
                 continue
             pending.popleft()
             yield job, result
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_pool(workers: int, ctx, warm=None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes; with fork, the parent warms once and the workers share its memory."""
+    if warm is not None and ctx.get_start_method() == "fork":
+        warm()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm)
 
 
 def _submit(pool: ProcessPoolExecutor, fn, job) -> Future:
@@ -121,10 +133,10 @@ def _submit(pool: ProcessPoolExecutor, fn, job) -> Future:
         return fut
 
 
-def _rerun_isolated(fn, pending, workers, ctx):
-    """Re-run the in-flight jobs one by one in fresh pools; a job that kills its worker again is reported."""
+def _rerun_isolated(fn, pending, ctx, warm) -> list[tuple[Any, Any]]:
+    """Re-run the in-flight jobs one by one in a fresh pool; a job that kills its worker again is reported."""
     results = []
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_warm)
+    pool = _start_pool(1, ctx, warm)
     for job, fut in list(pending):
         if fut is None:
             results.append((job, None))
@@ -135,15 +147,15 @@ def _rerun_isolated(fn, pending, workers, ctx):
             pool.shutdown(wait=False, cancel_futures=True)
             results.append((job, WorkerCrash("the worker process died while processing this document "
                                              "(a crash in a native library or out of memory)")))
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_warm)
+            pool = _start_pool(1, ctx, warm)
     pool.shutdown(wait=True)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_warm), results
+    return results
 
 
 def make_runner(engine: str = "local", *, workers: int | None = None, scheduler: str | None = None):
     """A function ``(fn, jobs, want) → iterator of (job, result)`` for the chosen engine."""
     if engine == "local":
-        return lambda fn, jobs, want=None: ordered_map(fn, jobs, workers=workers, want=want)
+        return lambda fn, jobs, want=None: ordered_map(fn, jobs, workers=workers, want=want, warm=warm_pipeline)
     if engine == "dask":
         try:
             from .distributed import dask_ordered_map

@@ -604,10 +604,11 @@ class Summary:
 
     def line(self, max_errors: int = 5) -> str:
         """One summary line, then up to ``max_errors`` lines naming the files that failed."""
-        rate = (f"{self.documents / self.elapsed:.1f} documents/s, {self.chars / self.elapsed / 1000:.0f}k chars/s"
+        rate = (f"{self.documents / self.elapsed:.1f} documents/s, {self.chars / self.elapsed:,.0f} chars/s"
                 if self.elapsed > 0 and self.documents else "")
         n_err = len(self.errors)
-        head = (f"{self.files} files: {self.documents} documents loaded ({self.new} new, {self.replaced} changed), "
+        head = (f"{_n(self.files, 'file')}: {_n(self.documents, 'document')} loaded ({self.new} new, "
+                f"{self.replaced} changed), "
                 f"{self.unchanged} unchanged, {self.aliases} same content under another path; "
                 f"{self.paragraphs} paragraphs ({self.duplicates} duplicates), {self.mentions} mentions, "
                 f"{self.claims} claims; {n_err} {'error' if n_err == 1 else 'errors'}; "
@@ -621,6 +622,13 @@ class Summary:
 
     def __str__(self) -> str:
         return self.line()
+
+
+def _n(n: int, noun: str) -> str:
+    """>>> _n(1, "file"), _n(2, "file")
+    ('1 file', '2 files')
+    """
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass(slots=True)
@@ -670,17 +678,24 @@ class _Progress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        # no auto-refresh thread: worker processes may be forked while the bar is shown
         self.bar = Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            TextColumn("{task.fields[rates]}"), console=Console(stderr=True), transient=False)
+                            TextColumn("{task.fields[rates]}"), console=Console(stderr=True), auto_refresh=False)
         self.task = self.bar.add_task("ingest", total=total, rates="")
+        self.shown = 0.0
         self.bar.start()
 
-    def update(self, done: int, docs: int, chars: int, errors: int) -> None:
+    def update(self, done: int, docs: int, chars: int, errors: int, force: bool = False) -> None:
         if self.bar is None:
             return
-        dt = max(time.perf_counter() - self.t0, 1e-9)
+        now = time.perf_counter()
+        if not force and now - self.shown < 0.1:
+            return
+        self.shown = now
+        dt = max(now - self.t0, 1e-9)
         self.bar.update(self.task, completed=done,
                         rates=f"{docs / dt:.1f} docs/s  {chars / dt / 1000:.1f}k chars/s  {errors} errors")
+        self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:
@@ -705,7 +720,7 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
     writer = Writer(db)
     writer.load_regions()
     summary = Summary(db_path=os.fspath(db_path))
-    runner = make_runner(engine, workers=workers, scheduler=scheduler)  # pool starts before any bar thread
+    runner = make_runner(engine, workers=workers, scheduler=scheduler)
     total = count_files(paths) if progress else None
     bar = _Progress(progress, total)
     in_flight: set[str] = set()
@@ -725,6 +740,7 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
                 pending, last_commit = 0, time.perf_counter()
             bar.update(summary.files, summary.documents, summary.chars, len(summary.errors))
         writer.commit()
+        bar.update(summary.files, summary.documents, summary.chars, len(summary.errors), force=True)
     except BaseException:
         writer.rollback()
         raise
