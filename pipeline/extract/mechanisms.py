@@ -51,6 +51,7 @@ _CAMPAIGN = regex.compile(_CFG["campaign"])
 _SINGLE_ZHI_OK = regex.compile(_CFG["single_zhi_heads"])
 
 _DIGIT = regex.compile(r"\d")
+_LABEL = regex.compile(r"^[一二三四五六七八九十两双百千万]+大")  # “三大行动”: a package label
 _MONEY_OR_PLATFORM = regex.compile(r"(?:基金|贷|债|平台)$")
 _SPECIFIC_HEAD = regex.compile(r"(?P<mid>[\p{Han}]{2,8}?)(?P<h>机制|制度)")
 _WORK_MODEL_AFTER = regex.compile(r"的工作(?:机制|模式|方法)")
@@ -116,7 +117,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
         if "、" in q and _WORK_MODEL_AFTER.match(after):
             add(a, b, "mechanism.quoted")
             continue
-        if _CAMPAIGN_END.search(q) and not _NOT_CAMPAIGN.search(q):
+        if _CAMPAIGN_END.search(q) and not _NOT_CAMPAIGN.search(q) and not _LABEL.match(q):
             add(a, b, "mechanism.quoted", allow_in_book=True)
             continue
         if "、" not in q and _MODEL_AFTER.match(after):

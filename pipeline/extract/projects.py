@@ -129,14 +129,14 @@ def trim_left(segment: str) -> int:
         w, tag = words[i]
         start = pos - len(w)
         if start < floor:
-            return max(pos, floor)
+            break
         verbish = tag != "vn" or len(w) == 1
         compound = len(w) >= 3 and compound_re.search(w) is not None
         if ((verbish and (w in stops or w.endswith(long_stops))) or compound or w in ("的", "之")
                 or (tag in ("p", "c", "u", "uj", "r", "ul", "uz", "y", "e")
                     and (len(w) == 1 or w[-1] in "及和与或的之" or _has_word()(w)))
                 or (tag == "d" and len(w) >= 2 and _has_word()(w)) or _CLAUSE_RE.fullmatch(w[0])):
-            return pos
+            break
         pos = start
     pos = max(pos, floor)
     # a listed verb left at the very start (建设绵遂资内铁路 after 开工) is not part of the name
@@ -148,7 +148,7 @@ def trim_left(segment: str) -> int:
     return pos
 
 
-def has_proper_name(name: str) -> bool:
+def has_proper_name(name: str, suffix: str = "") -> bool:
     """Whether ``name`` contains a proper name: a place/person/brand word, an unknown word,
     digits or Latin letters (虹溪排洪隧洞工程 yes, 厂区场地平整工程 no)."""
     if _LATIN_OR_DIGIT.search(name):
@@ -161,8 +161,8 @@ def has_proper_name(name: str) -> bool:
     for w, tag in posseg(name):
         pos += len(w)
         if gz.candidates(w) and w not in stop:
-            if _FACILITY_AFTER_REGION.match(name, pos):
-                return True  # 红河烟厂: the place is part of a proper name
+            if _FACILITY_AFTER_REGION.match(name + suffix, pos):
+                return True  # 红河烟厂, 乐山机场: the place is part of a proper name
             continue  # a place name locates a project but does not name it
         if tag in _PROPER_TAGS:
             return True
@@ -238,10 +238,10 @@ def _in_spans(i: int, j: int, spans) -> bool:
 
 
 _ITEM_END = regex.compile("(?:" + "|".join(map(regex.escape, SUFFIXES)) + r"|路|[一二三四五六七八九十\d]期)$")
-_FACILITY_AFTER_REGION = regex.compile(r"\p{Han}{0,2}?(?:厂|矿|电站|水库|大桥)")
+_FACILITY_AFTER_REGION = regex.compile(r"\p{Han}{0,2}?(?:厂|矿|电站|水库|大桥|机场|港)")
 _MODIFIERS = regex.compile(
     r"^(?:全[省市州县区]|我[省市州县区]|本[省市州县区]|[省市州县区](?:级|重点)?|\d{4}年|今年|明年|去年|"
-    r"新开工|新建|计划|储备|新增|在建|续建|重点|重大|省市|国家|全年|年度)+")
+    r"新开工|新建|计划|储备|新增|在建|续建|重点|重大|省市|国家|全年|年度|新一轮|一批|全域)+")
 
 
 def _strip_modifiers(name: str) -> str:
@@ -312,7 +312,7 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
         return []
     if _ASPIRATION_BEFORE.search(text[max(0, a - 4):a]):
         return []
-    if not has_proper_name(core[: -len(suffix)]):
+    if not has_proper_name(core[: -len(suffix)], suffix):
         return []
     return [(a, b, "project.suffix")]
 
@@ -375,6 +375,8 @@ def extract_projects(text: str) -> list[Mention]:
             continue
         if tail in ("工程", "计划") and (_NUMERAL_START.match(q) or len(q) >= 4) and not _PLAN_WORDS.search(q):
             add(m.start(), m.end(), "project.quoted")
+        elif tail is None and q.endswith(("计划", "工程")) and len(q) >= 4 and not _PLAN_WORDS.search(q[:-2]):
+            add(m.start("q"), m.end("q"), "project.quoted")  # “网链共享计划”, “登峰计划”
         elif tail is None and _SUFFIX_RE.search(q[-4:]) and q.endswith(SUFFIXES) and not _is_generic(q):
             add(m.start("q"), m.end("q"), "project.quoted")
 
