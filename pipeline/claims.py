@@ -89,7 +89,7 @@ class Claim:
     start: int = 0  # the clause span(s) the claim was read from
     end: int = 0
     mention_indexes: tuple[int, ...] = ()  # the number's mention first, then the region and date mentions used
-    evidence: tuple = field(default=(), compare=False)  # (key, value) notes: how metric/region/period were found
+    evidence: tuple = field(default=(), compare=False)  # (key, note): how metric, region and period were found
 
     def to_row(self) -> dict:
         """The ``claims`` table row (ids are added by the store)."""
@@ -103,6 +103,7 @@ class Claim:
             "sentence_start": self.sentence_start, "sentence_end": self.sentence_end,
             "start": self.start, "end": self.end,
             "mention_indexes": tuple(self.mention_indexes),
+            "evidence": "; ".join(f"{k}: {v}" for k, v in self.evidence) or None,
         }
 
 
@@ -153,10 +154,6 @@ class Taxonomy:
             return self.metrics[mid]
         except KeyError:
             raise KeyError(f"metric {mid!r} is not in rules/metrics.yaml") from None
-
-    def metric_of(self, p: _Phrase) -> str | None:
-        """The metric a phrase names by itself (None for generic phrases)."""
-        return p.metric
 
     def growth_of(self, mid: str) -> str:
         m = self.metric(mid)
@@ -478,6 +475,7 @@ class _Ctx:
     last_percent_metric: str | None = None
     last_subject: str | None = None
     last_clause_end: int | None = None  # end of the clause of the last claim
+    last_number: tuple | None = None  # (end, gave a claim) of the last number read
 
     def continues(self, text: str, cs: int) -> bool:
         """True when nothing but separators and filler words lies between the last claim's clause and ``cs``."""
@@ -485,6 +483,36 @@ class _Ctx:
             return False
         gap = _CLAUSE_SEP.sub("", text[self.last_clause_end:cs])
         return len(_FILLER_RE.sub("", gap)) <= 2
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """One sentence and what was found in it; the unit claims are read in."""
+
+    text: str  # the whole document
+    start: int
+    end: int
+    mentions: list  # (index, Mention) of the sentence, in reading order
+    phrases: list  # _Phrase
+    clauses: list  # (start, end)
+    periods: list  # _Period
+    years: list  # (position, year match)
+
+    def clause_of(self, pos: int) -> tuple[int, int]:
+        for cs, ce in self.clauses:
+            if cs <= pos < ce:
+                return cs, ce
+        return pos, pos
+
+
+@dataclass(frozen=True)
+class _DocContext:
+    """What the document (or its current part and paragraph) says about every claim in it."""
+
+    date: _DocDate | None
+    home: tuple  # (adcode, name) of the document's region
+    carry_period: tuple | None  # (start, end, mention index) of the paragraph's last period phrase so far
+    carry_year: int | None  # the last year written in the paragraph (or the report's topic year)
 
 
 def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
@@ -506,6 +534,7 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
     out: list[Claim] = []
     topic_year: int | None = None  # a year the report is about (刚刚过去的2025年，…), carried across paragraphs
     part = None
+    doc_date, home = meta_date, meta_home
     for pi, (ps, pe) in enumerate(paras):
         k = next((j for j, (a, b) in enumerate(parts) if a <= ps < b), 0)
         if k != part:
@@ -517,7 +546,7 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
                 doc_date, home = (_DocDate(max(years), None) if years else None), (None, None)
                 topic_year = None
         in_para = [(i, m) for i, m in indexed if ps <= m.start < pe]
-        carry_period: tuple | None = None  # (start, end, mention index or None) of the last period phrase
+        carry_period: tuple | None = None
         carry_year: int | None = topic_year
         for t in _TOPIC_YEAR_RE.finditer(text, ps, pe):
             topic_year = int(t.group("y"))
@@ -527,17 +556,17 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
             in_sent = [(i, m) for i, m in in_para if ss <= m.start < se]
             periods = find_periods(text, ss, se)
             years = [(m.start(), m) for m in _YEAR_RE.finditer(text, ss, se)]
-            if in_sent and any(m.kind in NUMERIC_KINDS for _, m in in_sent):
-                phrases = tax.find_phrases(text, ss, se)
-                clauses = _spans(text, ss, se, _CLAUSE_SEP)
+            if any(m.kind in NUMERIC_KINDS for _, m in in_sent):
+                sent = _Sentence(text, ss, se, in_sent, tax.find_phrases(text, ss, se),
+                                 _spans(text, ss, se, _CLAUSE_SEP), periods, years)
+                doc = _DocContext(doc_date, home, carry_period, carry_year)
                 ctx = _Ctx()
                 for i, m in in_sent:
-                    if m.kind not in NUMERIC_KINDS or m.value is None:
-                        continue
-                    c = _claim_for(text, i, m, in_sent, phrases, clauses, periods, years, ctx, tax,
-                                   doc_date, home, carry_period, carry_year, (ss, se))
-                    if c is not None:
-                        out.append(Claim(**{**c, "document": title, "paragraph_index": pi}))
+                    if m.kind in NUMERIC_KINDS and m.value is not None:
+                        c = _claim_for(sent, i, m, ctx, tax, doc)
+                        ctx.last_number = (m.end, c is not None)
+                        if c is not None:
+                            out.append(Claim(**c, document=title, paragraph_index=pi))
             # carry the sentence's last period phrase and year to the rest of the paragraph
             if periods:
                 last = periods[-1]
@@ -616,27 +645,24 @@ def _resolved_period(p: _Period, doc, ctx_year, in_sent) -> tuple:
     return (s, e, None)
 
 
-def _clause_of(clauses, pos: int) -> tuple[int, int]:
-    for cs, ce in clauses:
-        if cs <= pos < ce:
-            return cs, ce
-    return pos, pos
+def _subject_before(s: _Sentence, tax: Taxonomy, lo: int, hi: int, *, projects: bool = True,
+                    counts: bool = True) -> tuple[str | None, str | None, int]:
+    """``(class, subject text, position)`` of the subject nearest before ``hi`` in ``text[lo:hi]``.
 
-
-def _subject_before(text: str, tax: Taxonomy, lo: int, hi: int, in_sent) -> tuple[str | None, str | None, int]:
-    """``(class, subject text, position)`` of the nearest subject in ``text[lo:hi]`` (projects included)."""
+    Subjects are the taxonomy's groups (州级重点项目, 储备项目, 民间投资), named projects (``projects``) and,
+    with ``counts``, a count's object where it names its group more fully (省市级82个重点项目 → 省市级重点项目).
+    """
+    text = s.text
     found = [(m.end(), m.end() - m.start(), cls, m.group(), m.start())
              for cls, rx in tax.subjects for m in rx.finditer(text, lo, hi)]
-    for _, m in in_sent:
+    for _, m in s.mentions:
         # a named project is the subject of what follows it — not when it only heads a list (…等47个项目)
-        if m.kind == "project" and lo <= m.start and m.end <= hi and not text.startswith("等", m.end) \
+        if projects and m.kind == "project" and lo <= m.start and m.end <= hi and not text.startswith("等", m.end) \
                 and not any(rx.search(m.text) for _, rx in tax.subjects):
             found.append((m.end, m.end - m.start, "项目", m.text, m.start))
-    # a count's object names its group more fully than the text beside it (省市级82个重点项目 → 省市级重点项目)
-    for _, m in in_sent:
-        if m.kind == "count" and m.object and lo <= m.start and m.end <= hi:
+        if counts and m.kind == "count" and m.object and lo <= m.start and m.end <= hi:
             obj_cls = next((c for c, rx in tax.subjects if rx.fullmatch(m.object)), None)
-            for k, (end, n, cls, subj, pos) in enumerate(found):
+            for k, (end, n, _cls, subj, pos) in enumerate(found):
                 if obj_cls and pos < m.end and m.start - len(m.object) <= pos and subj in m.object \
                         and len(m.object) > n:
                     found[k] = (end, len(m.object), obj_cls, m.object, pos)
@@ -646,241 +672,267 @@ def _subject_before(text: str, tax: Taxonomy, lo: int, hi: int, in_sent) -> tupl
     return cls, subj, pos
 
 
-def _resolve_generic(text, tax, ph: _Phrase, sent, in_sent, mention: Mention) -> tuple[str | None, str | None]:
+def _resolve_generic(s: _Sentence, tax: Taxonomy, ph: _Phrase, mention: Mention) -> tuple[str | None, str | None]:
     """The metric and subject of a generic phrase (完成投资, 总投资) from the sentence's subject."""
-    phrases, by_subject, default, _ = tax.generic[ph.generic]
-    cls, subj, _pos = _subject_before(text, tax, sent[0], ph.start, in_sent)
+    text = s.text
+    _, by_subject, default, _ = tax.generic[ph.generic]
+    cls, subj, _ = _subject_before(s, tax, s.start, ph.start)
     if cls is None and mention.kind == "amount" and by_subject.get("项目"):
         # a named thing right before the verb (脚落沼煤矿完成投资741.17万元)
-        cs = max(text.rfind(ch, sent[0], ph.start) for ch in "，,；;：:") + 1
-        cs = max(cs, sent[0])
+        cs = max([s.start] + [text.rfind(ch, s.start, ph.start) + 1 for ch in "，,；;：:"])
         name = re.sub(r"^(?:其中|另外|同时|此外|目前|已|共|累计)+", "", text[cs:ph.start]).strip()
         name = re.sub(r"(?:累计|已|共|开工以来|今年以来)+$", "", name)
-        if 2 <= len(name) <= 24 and not find_periods(name) and not re.search(r"[全我本]县|[全我本][市区州省]", name):
+        if 2 <= len(name) <= 24 and not find_periods(name) and not re.search(r"[全我本][县市区州省]", name):
             return by_subject["项目"], name
     if cls is not None and cls in by_subject:
         return by_subject[cls], subj
     return default, subj
 
 
-def _claim_for(text, idx, m: Mention, in_sent, phrases, clauses, periods, years, ctx: _Ctx, tax: Taxonomy,
-               doc_date, home, carry_period, carry_year, sent) -> dict | None:
-    cs, ce = _clause_of(clauses, m.start)
-    prefix = text[cs:m.start]
-    notes: list[tuple[str, str]] = []
-    used = [idx]
-    metric = subject = basis = None
-    value = float(m.value)
-    unit = m.currency or "CNY" if m.kind == "amount" else (m.unit or ("%" if m.kind == "percent" else "个"))
-    metric_pos = m.start
-
-    if m.kind in ("amount", "count"):
-        cands = []
-        # (a) the number's own object / a phrase right after it (95个重点项目, 47个项目已竣工投产)
-        cands += [p for p in phrases if p.kind == m.kind and p.start < m.start < p.end]
-        cands += [p for p in phrases if p.kind == m.kind and m.start <= p.start <= m.end + 1 and p.start < ce]
-        # (b) nearest before it in the clause, (c) right after it in the clause (65.5亿元年度投资计划)
-        cands += [p for p in reversed(phrases) if p.kind == m.kind and cs <= p.start and p.end <= m.start]
-        cands += [p for p in phrases if p.kind == m.kind and m.end <= p.start < min(ce, m.end + 12)]
-        if m.kind == "count":
-            # 338个重大项目分季度集中开工: the event after the counted noun is what is counted — unless the
-            # event has its own number (95个重点项目已开复工86个)
-            ev = next((p for p in phrases if p.kind == "count" and p.metric and tax.metric(p.metric).event
-                       and m.start < p.start <= m.end + 8 and p.start < ce
-                       and not any(m.end <= q.start < p.start and q.kind == "count" for q in phrases)),
-                      None)
-            if ev is not None and not any(x.kind == "count" and m.end <= x.start < ce for _, x in in_sent):
-                cands.insert(0, ev)
-        if not cands and m.kind == "amount" and len(_FILLER_RE.sub("", prefix)) <= 2:
-            # (d) a bare number continuing the sentence (…，达到4211亿元): the nearest phrase before it
-            cands += [p for p in reversed(phrases) if p.kind == m.kind and sent[0] <= p.start and p.end <= cs]
-        for p in cands:
-            if p.generic is not None:
-                mid, subj = _resolve_generic(text, tax, p, sent, in_sent, m)
-                if mid is None or tax.metric(mid).kind != m.kind:
-                    continue
-                metric, subject, metric_pos = mid, subj, p.start
-            else:
-                metric, metric_pos = p.metric, p.start
-            break
-        if metric is None:
-            return None
-        met0 = tax.metric(metric)
-        if m.kind == "count" and met0.units and (m.unit or "个") not in met0.units:
-            return None
-        if subject is None:
-            lo = sent[0] if met0.subject_from == "sentence" else min(cs, metric_pos)
-            cls, subject, _ = _subject_before(text, tax, lo, max(m.end, metric_pos),
-                                              [x for x in in_sent if x[1].kind != "project"])
-            if m.kind == "count" and subject is None and m.object:
-                cls = next((c for c, rx in tax.subjects if rx.fullmatch(m.object)), None)
-                subject = m.object if cls else None
-            if subject is None and m.kind == "count":
-                # the subject may follow the number inside the count (170个州级重点项目)
-                cls, subject, _ = _subject_before(text, tax, m.start, min(ce, m.end + 8), [])
-        if not met0.status:
-            ctx.last_base, ctx.last_subject = metric, subject
-    else:  # percent
-        if _LEVEL_RE.search(prefix):
-            return None
-        share = _SHARE_RE.search(prefix)
-        vs = _VS_RE.search(prefix) if m.unit == "pp" else None
-        own = [p for p in reversed(phrases) if cs <= p.start and p.end <= m.start]
-        pct_phrase = next((p for p in own if p.kind == "percent"), None)
-        base_phrase = next((p for p in own if p.kind in ("amount", "count") and p.generic is None), None)
-        growth = _GROWTH_RE.search(prefix) is not None or (m.direction in ("up", "down") and not share)
-        # what lies between this number and the previous one (or the clause start), regions aside:
-        # "北京10.7%、浙江10.6%" — 浙江's number continues the list
-        prev_end = max([x.end for _, x in in_sent if x.kind in NUMERIC_KINDS and cs <= x.end <= m.start] + [cs])
-        local = text[prev_end:m.start]
-        for _, x in in_sent:
-            if x.kind == "region" and prev_end <= x.start and x.end <= m.start:
-                local = local.replace(x.text, "")
-        bare = len(_FILLER_RE.sub("", _GROWTH_RE.sub("", local))) <= 2
-        inherited = False
-        if share:
-            base = (base_phrase.metric if base_phrase and base_phrase.start < share.start() else None) \
-                or (ctx.last_base if ctx.continues(text, cs) or ctx.last_clause_end and ctx.last_clause_end >= cs
-                    else None)
-            if base is None:
-                return None
-            metric, basis = tax.plan_share_of(base), "占计划"
-        elif vs and ("序时进度" in vs.group("ref")) and ctx.last_base:
-            metric, basis = tax.plan_share_of(ctx.last_base), "高于序时进度" if vs.group("cmp") != "低于" else "低于序时进度"
-        elif pct_phrase is not None:
-            metric = pct_phrase.metric
-            metric_pos = pct_phrase.start
-            if vs:
-                basis = vs.group("cmp") + vs.group("ref")
-            elif growth or tax.metric(metric).base and metric == tax.growth_of(metric):
-                basis = _basis_of(prefix, m)
-        elif growth and base_phrase is not None:
-            metric, metric_pos = tax.growth_of(base_phrase.metric), base_phrase.start
-            basis = _basis_of(prefix, m)
-        elif growth and bare and (ctx.last_base or ctx.last_percent_metric) and ctx.continues(text, cs):
-            base = ctx.last_base or ctx.last_percent_metric
-            metric, inherited = tax.growth_of(base), True
-            basis = _basis_of(prefix, m)
-        elif bare and not growth:
-            # a list continuing a percent metric (北京10.7%、浙江10.6%) or one named earlier in the sentence
-            prev = next((p for p in reversed(phrases) if p.kind == "percent" and sent[0] <= p.start
-                         and p.end <= m.start), None)
-            if prev is None:
-                return None
-            metric, metric_pos = prev.metric, prev.start
-        else:
-            return None
-        if growth and basis and basis != "占计划" and (_DOWN_TAIL_RE.search(prefix) or value < 0
-                                                       or m.text.lstrip().startswith(("-", "−", "负"))):
-            value = -abs(value)
-        met1 = tax.metric(metric)
-        if basis is None and met1.base and tax.growth_of(met1.base) == metric:
-            basis = _basis_of(prefix, m)  # a growth rate named by its own phrase (GDP增速…北京10.7%)
-        lo = sent[0] if met1.subject_from == "sentence" else min(cs, metric_pos)
-        subject = _subject_before(text, tax, lo, m.start, [])[1]
-        if subject is None and (inherited or share):
-            subject = ctx.last_subject
-        ctx.last_percent_metric = metric
-
+def _claim_for(s: _Sentence, idx: int, m: Mention, ctx: _Ctx, tax: Taxonomy, doc: _DocContext) -> dict | None:
+    """The claim read from one number (fields of :class:`Claim`), or None when no metric is found for it."""
+    cs, ce = s.clause_of(m.start)
+    found = (_percent_metric if m.kind == "percent" else _level_metric)(s, m, ctx, tax, cs, ce)
+    if found is None:
+        return None
+    metric, subject, basis, value, metric_pos, how_metric = found
     met = tax.metric(metric)
-    # ---- status ---------------------------------------------------------------------------------
+    status = _status_of(s, m, tax, met, cs, ce)
+    region_adcode, region_name, region_idx = _region_of(s, m, ctx, tax, doc.home, metric_pos, cs)
+    pstart, pend, period_idx, how = _period_of(s, m, met, status, doc, ce)
+    ctx.last_clause_end = ce
+    unit = (m.currency or "CNY") if m.kind == "amount" else (m.unit or ("%" if m.kind == "percent" else "个"))
+    used = [idx] + [i for i in (region_idx, period_idx) if i is not None]
+    return dict(metric=metric, value=value, unit=unit, status=status, basis=basis, subject=subject,
+                region_adcode=region_adcode, region_name=region_name, period_start=pstart, period_end=pend,
+                qualifier=m.qualifier, value_max=float(m.value_max) if m.value_max is not None else None,
+                sentence_start=s.start, sentence_end=s.end, start=min(cs, metric_pos) if metric_pos >= s.start else cs,
+                end=ce, mention_indexes=tuple(dict.fromkeys(used)),
+                evidence=(("metric", how_metric),
+                          ("region", "text" if region_idx is not None else "document"), ("period", how)))
+
+
+def _phrase_at(s: _Sentence, pos: int) -> str | None:
+    """The metric phrase starting at ``pos`` (the evidence of a claim's metric)."""
+    return next((s.text[p.start:p.end] for p in s.phrases if p.start == pos), None)
+
+
+def _level_metric(s: _Sentence, m: Mention, ctx: _Ctx, tax: Taxonomy, cs: int, ce: int):
+    """``(metric, subject, basis, value, metric position, evidence)`` of an amount or a count, or None."""
+    text, phrases = s.text, s.phrases
+    prefix = text[cs:m.start]
+    cands: list[_Phrase] = []
+    # (a) the number's own object / a phrase right after it (95个重点项目, 47个项目已竣工投产)
+    cands += [p for p in phrases if p.kind == m.kind and p.start < m.start < p.end]
+    cands += [p for p in phrases if p.kind == m.kind and m.start <= p.start <= m.end + 1 and p.start < ce]
+    # (b) nearest before it in the clause, (c) right after it in the clause (65.5亿元年度投资计划)
+    cands += [p for p in reversed(phrases) if p.kind == m.kind and cs <= p.start and p.end <= m.start]
+    cands += [p for p in phrases if p.kind == m.kind and m.end <= p.start < min(ce, m.end + 12)]
+    if m.kind == "count":
+        # 338个重大项目分季度集中开工: the event after the counted noun is what is counted — unless the
+        # event has its own number (95个重点项目已开复工86个)
+        ev = next((p for p in phrases if p.kind == "count" and p.metric and tax.metric(p.metric).event
+                   and m.start < p.start <= m.end + 8 and p.start < ce
+                   and not any(m.end <= q.start < p.start and q.kind == "count" for q in phrases)), None)
+        if ev is not None and not any(x.kind == "count" and m.end <= x.start < ce for _, x in s.mentions):
+            cands.insert(0, ev)
+    if not cands and m.kind == "amount" and len(_FILLER_RE.sub("", prefix)) <= 2:
+        # (d) a bare number continuing the sentence (…，达到4211亿元): the nearest phrase before it
+        cands += [p for p in reversed(phrases) if p.kind == m.kind and s.start <= p.start and p.end <= cs]
+    metric = subject = None
+    metric_pos = m.start
+    for p in cands:
+        if p.generic is not None:
+            mid, subj = _resolve_generic(s, tax, p, m)
+            if mid is None or tax.metric(mid).kind != m.kind:
+                continue
+            metric, subject, metric_pos = mid, subj, p.start
+        else:
+            metric, metric_pos = p.metric, p.start
+        break
+    if metric is None:
+        return None
+    met = tax.metric(metric)
+    if m.kind == "count" and met.units and (m.unit or "个") not in met.units:
+        return None
+    if subject is None:
+        lo = s.start if met.subject_from == "sentence" else min(cs, metric_pos)
+        subject = _subject_before(s, tax, lo, max(m.end, metric_pos), projects=False)[1]
+        if m.kind == "count" and subject is None and m.object \
+                and any(rx.fullmatch(m.object) for _, rx in tax.subjects):
+            subject = m.object
+        if subject is None and m.kind == "count":
+            # the subject may follow the number inside the count (170个州级重点项目)
+            subject = _subject_before(s, tax, m.start, min(ce, m.end + 8), projects=False, counts=False)[1]
+    if not met.status:
+        ctx.last_base, ctx.last_subject = metric, subject
+    return metric, subject, None, float(m.value), metric_pos, _phrase_at(s, metric_pos)
+
+
+def _percent_metric(s: _Sentence, m: Mention, ctx: _Ctx, tax: Taxonomy, cs: int, ce: int):
+    """``(metric, subject, basis, value, metric position, evidence)`` of a percent, or None.
+
+    In order: a share of a plan (占年度计划的Y%) files under the plan-share companion of the amount before it;
+    a lead over schedule (高于序时进度Zpp) likewise; a percent metric's own phrase (开工率, 民间投资占比,
+    GDP增速); a growth (同比增长Z%) of the amount or count metric named in the clause, or of the sentence's
+    last claim when the clause names nothing else; a bare item of a list continuing a percent metric.
+    """
+    text, phrases = s.text, s.phrases
+    prefix = text[cs:m.start]
+    if _LEVEL_RE.search(prefix):  # 提高到73.4%: a level reached, not a rate of a metric
+        return None
+    value, basis, inherited = float(m.value), None, False
+    metric_pos = m.start
+    share = _SHARE_RE.search(prefix)
+    vs = _VS_RE.search(prefix) if m.unit == "pp" else None
+    own = [p for p in reversed(phrases) if cs <= p.start and p.end <= m.start]
+    pct_phrase = next((p for p in own if p.kind == "percent"), None)
+    base_phrase = next((p for p in own if p.kind in ("amount", "count") and p.generic is None), None)
+    growth = _GROWTH_RE.search(prefix) is not None or (m.direction in ("up", "down") and not share)
+    # what lies between this number and the previous one (or the clause start), regions aside:
+    # "北京10.7%、浙江10.6%" — 浙江's number continues the list
+    prev_end = max([x.end for _, x in s.mentions if x.kind in NUMERIC_KINDS and cs <= x.end <= m.start] + [cs])
+    local = text[prev_end:m.start]
+    for _, x in s.mentions:
+        if x.kind == "region" and prev_end <= x.start and x.end <= m.start:
+            local = local.replace(x.text, "")
+    bare = len(_FILLER_RE.sub("", _GROWTH_RE.sub("", local))) <= 2
+    if bare and prev_end > cs and ctx.last_number == (prev_end, False):
+        return None  # an item of a list whose head names no metric (国内贷款…分别下降24.4%、5.2%)
+    if share:
+        base = (base_phrase.metric if base_phrase and base_phrase.start < share.start() else None) \
+            or (ctx.last_base if ctx.continues(text, cs) or (ctx.last_clause_end or -1) >= cs else None)
+        if base is None:
+            return None
+        metric, basis, how = tax.plan_share_of(base), "占计划", f"share of plan ({share.group()})"
+    elif vs and "序时进度" in vs.group("ref") and ctx.last_base:
+        metric, basis = tax.plan_share_of(ctx.last_base), vs.group("cmp") + "序时进度"
+        how = vs.group()
+    elif pct_phrase is not None:
+        metric, metric_pos, how = pct_phrase.metric, pct_phrase.start, _phrase_at(s, pct_phrase.start)
+        if vs:
+            basis = vs.group("cmp") + vs.group("ref")
+        elif growth:
+            basis = _basis_of(prefix, m)
+    elif growth and base_phrase is not None:
+        metric, metric_pos = tax.growth_of(base_phrase.metric), base_phrase.start
+        basis, how = _basis_of(prefix, m), f"growth of {_phrase_at(s, base_phrase.start)}"
+    elif growth and bare and (ctx.last_base or ctx.last_percent_metric) and ctx.continues(text, cs):
+        metric, inherited = tax.growth_of(ctx.last_base or ctx.last_percent_metric), True
+        basis, how = _basis_of(prefix, m), "growth of the figure before"
+    elif bare and not growth:
+        # a list continuing a percent metric (北京10.7%、浙江10.6%) or one named earlier in the sentence
+        prev = next((p for p in reversed(phrases) if p.kind == "percent" and s.start <= p.start
+                     and p.end <= m.start), None)
+        if prev is None:
+            return None
+        metric, metric_pos, how = prev.metric, prev.start, f"list after {_phrase_at(s, prev.start)}"
+    else:
+        return None
+    if growth and basis and basis != "占计划" and (_DOWN_TAIL_RE.search(prefix) or value < 0
+                                                   or m.text.lstrip().startswith(("-", "−", "负"))):
+        value = -abs(value)
+    met = tax.metric(metric)
+    if basis is None and met.base and tax.growth_of(met.base) == metric:
+        basis = _basis_of(prefix, m)  # a growth rate named by its own phrase (GDP增速…北京10.7%)
+    lo = s.start if met.subject_from == "sentence" else min(cs, metric_pos)
+    subject = _subject_before(s, tax, lo, m.start, projects=False, counts=False)[1]
+    if subject is None and (inherited or share):
+        subject = ctx.last_subject
+    ctx.last_percent_metric = metric
+    return metric, subject, basis, value, metric_pos, how
+
+
+def _status_of(s: _Sentence, m: Mention, tax: Taxonomy, met: Metric, cs: int, ce: int) -> str:
+    """actual | plan | target | cumulative, from the metric itself or cue words in the number's clause."""
+    if met.status:
+        return met.status
+    text = s.text
+    prefix = text[cs:m.start]
     # cue words inside other metrics' phrases (年度投资计划) say nothing about this number's status
     chars = list(text[cs:ce])
-    for p in phrases:
-        if cs <= p.start and p.end <= ce and tax.metric_of(p) != metric:
+    for p in s.phrases:
+        if cs <= p.start and p.end <= ce and p.metric != met.id:
             chars[p.start - cs:p.end - cs] = ["　"] * (p.end - p.start)
     cue_text = "".join(chars)
-    if m.kind == "percent" and _SHARE_RE.search(prefix):
-        sh = _SHARE_RE.search(prefix)
-        cue_text = cue_text[:sh.start()] + cue_text[m.end - cs:]
+    share = _SHARE_RE.search(prefix) if m.kind == "percent" else None
+    if share:  # 完成年度计划的42%: the plan words name the denominator
+        cue_text = cue_text[:share.start()] + cue_text[m.end - cs:]
     if m.kind == "amount":
         # 占计划16.1亿元的19.9%: the plan words belong to the share, not to this amount's status
         cue_text = re.sub(r"(?:占|完成)[^，。；]{0,12}?(?:计划|目标|任务)[^，。；]{0,16}?的\d[\d.]*%", "", cue_text)
-    if met.status:
-        status = met.status
-    elif _TARGET_CUE.search(re.sub(r"(?:完成|占)[^，。；]{0,8}?目标的", "", cue_text)):
-        status = "target"
-    elif _PLAN_CUE.search(re.sub(r"(?:占|完成)[^，。；]{0,6}?(?:年度)?计划的?", "", cue_text)):
-        status = "plan"
-    elif _CUMULATIVE_CUE.search(text[cs:m.start]):
-        status = "cumulative"
-    else:
-        status = "actual"
-    # ---- region -----------------------------------------------------------------------------------
-    region_adcode, region_name = home
-    region_idx = None
-    # The region is named before the number in its sentence. One in an earlier clause than the metric's is
-    # taken only when the claim continues that clause (…山西进出口总额达1703.4亿元，增长76.8%) or when that
-    # clause reports no figure of its own (排名第三的北京，同期工业增加值增速…达到38.7%) — not in
-    # "近5000亿量级的惠州，整个都市圈经济总量预计超过4.7万亿元".
-    own_start = _clause_of(clauses, metric_pos)[0] if sent[0] <= metric_pos < m.start else cs
+    if _TARGET_CUE.search(re.sub(r"(?:完成|占)[^，。；]{0,8}?目标的", "", cue_text)):
+        return "target"
+    if _PLAN_CUE.search(re.sub(r"(?:占|完成)[^，。；]{0,6}?(?:年度)?计划的?", "", cue_text)):
+        return "plan"
+    if _CUMULATIVE_CUE.search(prefix):
+        return "cumulative"
+    return "actual"
+
+
+def _region_of(s: _Sentence, m: Mention, ctx: _Ctx, tax: Taxonomy, home: tuple, metric_pos: int, cs: int):
+    """``(adcode, name, mention index)``: a region named before the number, else the document's home region.
+
+    One in an earlier clause than the metric's is taken only when the claim continues that clause
+    (…山西进出口总额达1703.4亿元，增长76.8%) or when that clause reports no figure of its own
+    (排名第三的北京，同期工业增加值增速…达到38.7%) — not in "近5000亿量级的惠州，整个都市圈经济总量…"; a region
+    inside a project name or heading a list (温江区罗欣药业…等215个项目) is not the figure's region.
+    """
+    text = s.text
+    own_start = s.clause_of(metric_pos)[0] if s.start <= metric_pos < m.start else cs
     continues = metric_pos < cs or (m.kind == "percent" and ctx.continues(text, cs))
-    for i, r in reversed(in_sent):
+    for i, r in reversed(s.mentions):
         if r.kind != "region" or r.end > m.start:
             continue
         if r.start < own_start and not continues:
-            rcs, rce = _clause_of(clauses, r.start)
-            if any(x.kind in NUMERIC_KINDS and rcs <= x.start < rce for _, x in in_sent):
+            rcs, rce = s.clause_of(r.start)
+            if any(x.kind in NUMERIC_KINDS and rcs <= x.start < rce for _, x in s.mentions):
                 continue
             between = _CLAUSE_SEP.sub("", text[r.end:metric_pos])
-            if len(_FILLER_RE.sub("", between)) > 1:  # …的惠州，整个都市圈经济总量…: another subject
+            if len(_FILLER_RE.sub("", between)) > 1:
                 continue
-        if any(p.kind == "project" and p.start <= r.start and r.end <= p.end for _, p in in_sent):
+        if any(p.kind == "project" and p.start <= r.start and r.end <= p.end for _, p in s.mentions):
             continue
         gap = text[r.end:min(m.start, metric_pos) if metric_pos > r.end else m.start]
-        if len(gap) > 6 and not any(p.start - r.end <= 6 for p in phrases if p.start >= r.end) \
+        if len(gap) > 6 and not any(p.start - r.end <= 6 for p in s.phrases if p.start >= r.end) \
                 and not any(rx.match(text, r.end) for _, rx in tax.subjects):
             continue
         if "等" in gap[:6]:
             continue
-        region_adcode, region_name, region_idx = r.adcode, _region_name(r), i
-        break
-    if region_idx is not None:
-        used.append(region_idx)
-    # ---- period ---------------------------------------------------------------------------------
-    before = [p for p in periods if p.end <= m.start]
-    in_clause_after = [p for p in periods if m.end <= p.start < ce]
-    pchoice = before[-1] if before else (in_clause_after[0] if in_clause_after else None)
-    if met.period == "annual":
+        return r.adcode, _region_name(r), i
+    return home[0], home[1], None
+
+
+def _period_of(s: _Sentence, m: Mention, met: Metric, status: str, doc: _DocContext, ce: int):
+    """``(start, end, date mention index, how)`` — see *Periods* in the module docstring."""
+    text, years, date = s.text, s.years, doc.date
+    before = [p for p in s.periods if p.end <= m.start]
+    after = [p for p in s.periods if m.end <= p.start < ce]
+    choice = before[-1] if before else (after[0] if after else None)
+    if met.period == "annual":  # an annual plan: the whole year of the period written beside it
         y = None
-        if pchoice is not None:
-            ps_, _ = _resolve(pchoice, doc_date, _year_before(years, pchoice.start, doc_date, carry_year))
-            y = int(ps_[:4]) if ps_ else None
-        elif carry_period and carry_period[0]:
-            y = int(carry_period[0][:4])
-        y = y or _year_before(years, m.start, doc_date, carry_year) or (doc_date.year if doc_date else None)
-        pstart, pend = (f"{y}-01-01", f"{y}-12-31") if y else (None, None)
-        notes.append(("period", "annual"))
-    elif pchoice is not None:
-        pstart, pend, pidx = _resolved_period(pchoice, doc_date,
-                                              _year_before(years, pchoice.start, doc_date, carry_year), in_sent)
-        if pidx is not None:
-            used.append(pidx)
-        notes.append(("period", text[pchoice.start:pchoice.end]))
-    elif carry_period is not None:
-        pstart, pend, pidx = carry_period
-        if pidx is not None:
-            used.append(pidx)
-        notes.append(("period", "paragraph"))
-    else:
-        y = _year_before(years, m.start, doc_date, carry_year)
-        if status in ("plan", "target"):
-            y = y or (doc_date.year if doc_date else None)
-            pstart, pend = (f"{y}-01-01", f"{y}-12-31") if y else (None, None)
-        elif y is not None and (doc_date is None or y != doc_date.year):
-            pstart, pend = f"{y}-01-01", f"{y}-12-31"
-        elif doc_date is not None:
-            pstart, pend = f"{doc_date.year}-01-01", doc_date.isoformat()
-        else:
-            pstart = pend = None
-        notes.append(("period", "document"))
-    ctx.last_clause_end = ce
-    span_start = min(cs, metric_pos) if metric_pos >= sent[0] else cs
-    return dict(metric=metric, value=value, unit=unit, status=status, basis=basis, subject=subject,
-                region_adcode=region_adcode, region_name=region_name, period_start=pstart, period_end=pend,
-                qualifier=m.qualifier, value_max=float(m.value_max) if m.value_max is not None else None,
-                sentence_start=sent[0], sentence_end=sent[1], start=span_start, end=ce,
-                mention_indexes=tuple(dict.fromkeys(used)), evidence=tuple(notes))
+        if choice is not None:
+            start, _ = _resolve(choice, date, _year_before(years, choice.start, date, doc.carry_year))
+            y = int(start[:4]) if start else None
+        elif doc.carry_period and doc.carry_period[0]:
+            y = int(doc.carry_period[0][:4])
+        y = y or _year_before(years, m.start, date, doc.carry_year) or (date.year if date else None)
+        return (f"{y}-01-01", f"{y}-12-31", None, "annual") if y else (None, None, None, "annual")
+    if choice is not None:
+        start, end, idx = _resolved_period(choice, date, _year_before(years, choice.start, date, doc.carry_year),
+                                           s.mentions)
+        return start, end, idx, text[choice.start:choice.end]
+    if doc.carry_period is not None:
+        return (*doc.carry_period, "paragraph")
+    y = _year_before(years, m.start, date, doc.carry_year)
+    if status in ("plan", "target"):
+        y = y or (date.year if date else None)
+        return (f"{y}-01-01", f"{y}-12-31", None, "year") if y else (None, None, None, "unknown")
+    if y is not None and (date is None or y != date.year):
+        return f"{y}-01-01", f"{y}-12-31", None, "year"
+    if date is not None:
+        return f"{date.year}-01-01", date.isoformat(), None, "document"
+    return None, None, None, "unknown"
 
 
 def _region_name(r: Mention) -> str:
