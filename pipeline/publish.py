@@ -48,6 +48,7 @@ SEARCH_TABLES = {"paragraphs": zh.FTS_TABLE}
 FK_TABLES = {"document_id": "documents", "paragraph_id": "paragraphs"}
 SNIPPET_CONTEXT = 40  # characters kept either side of the first hit by zh_snippet
 _MARK_SPLIT = re.compile(r"(</?mark>)")
+_MARKED = re.compile(r"<mark>(.*?)</mark>")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,6 +202,12 @@ def render_cell(row, value, column, table, database, datasette):
         return Markup(f'<a href="{html.escape(url)}">#{html.escape(str(value["value"]))}</a>')
     if column == "snippet" and isinstance(value, str) and "<mark>" in value:
         return marked_html(value)
+    if column == "id" and table is None and "snippet" in keys and isinstance(value, int):
+        # A search hit: open the paragraph with the same terms marked.
+        terms = dict.fromkeys(_MARKED.findall(_row_get(row, "snippet") or ""))
+        q = " ".join(f'"{t}"' if any(c.isspace() for c in t) else t for t in terms)
+        url = paragraph_url(datasette, value, q=q or None)
+        return Markup(f'<a href="{html.escape(url)}" title="在段落中查看">{value}</a>')
     link = span_link(row, keys, column, table)
     if link is None or value is None:
         return None

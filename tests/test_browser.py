@@ -91,6 +91,10 @@ def test_search_for_zhongdian_xiangmu(browser, server, artifacts_dir):  # noqa: 
     assert n > 0 and len(rows) == n
     assert marks and all(m.text == "重点项目" for m in marks)
     assert "重点项目" in text
+    browser.find_element(By.CSS_SELECTOR, "td.col-id a").click()
+    text = open_page(browser, browser.current_url, artifacts_dir / "browser_search_hit.png")
+    marks = browser.find_elements(By.CSS_SELECTOR, "blockquote.gongbao-paragraph mark")
+    assert marks and all(m.text == "重点项目" for m in marks)
 
 
 def test_table_search_box(browser, server, artifacts_dir):  # noqa: F811
