@@ -56,15 +56,19 @@ def now_iso() -> str:
 
 
 def sha256_hex(data: bytes) -> str:
-    """>>> sha256_hex(b"")[:12]
+    """The SHA-256 of ``data`` as 64 hex digits (a document's identity).
+
+    >>> sha256_hex(b"")[:12]
     'e3b0c44298fc'
     """
     return hashlib.sha256(data).hexdigest()
 
 
 def human_size(n: int) -> str:
-    """>>> human_size(20 * 1024 * 1024)
-    '20.0 MB'
+    """A byte count for messages.
+
+    >>> human_size(20 * 1024 * 1024), human_size(100)
+    ('20.0 MB', '100 bytes')
     """
     size = float(n)
     for unit in ("bytes", "KB", "MB", "GB"):
@@ -87,13 +91,14 @@ def _os_message(e: OSError) -> str:
 def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
     """Every file under ``paths`` (a file given directly is yielded as is), sorted within each directory.
 
-    Hidden entries (``.name``) and tool directories (:data:`SKIP_DIRS`) inside a directory are skipped;
+    Paths are kept as given (relative stays relative), normalized so that ``corpus/`` and ``./corpus``
+    record the same path. Hidden entries (``.name``) and tool directories (:data:`SKIP_DIRS`) inside a directory are skipped;
     a path given explicitly is always yielded, so that :func:`read_source` can report why it is unusable
     (missing, a dangling link, a FIFO). Symbolic links to directories are not followed (no cycles).
     Nothing is collected: the walk streams.
     """
     for p in paths:
-        p = os.fspath(p)
+        p = os.path.normpath(os.fspath(p))  # "corpus/", "./corpus" and "corpus" name the same files
         if os.path.isdir(p) and not os.path.islink(p):
             yield from _walk(p)
         else:

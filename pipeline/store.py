@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
 import sqlite_utils
 
 from .ingest import DEFAULT_MAX_BYTES, IngestError, SourceFile, count_files, iter_files, now_iso, read_source
@@ -170,8 +171,8 @@ MENTION_COLUMNS = ("id", "document_id", "paragraph_id", "kind", "text", "start",
                    "rule", "source", "duplicate_of")
 
 
-class DatabaseMissing(FileNotFoundError):
-    """``open_db(..., must_exist=True)`` on a path with no database."""
+class DatabaseMissing(click.ClickException, FileNotFoundError):
+    """``open_db(..., must_exist=True)`` on a path with no database (the command line prints it as an error)."""
 
 
 # --------------------------------------------------------------------------------------------- opening
@@ -625,7 +626,9 @@ class Summary:
 
 
 def _n(n: int, noun: str) -> str:
-    """>>> _n(1, "file"), _n(2, "file")
+    """A count with its noun.
+
+    >>> _n(1, "file"), _n(2, "file")
     ('1 file', '2 files')
     """
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
