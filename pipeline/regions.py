@@ -206,7 +206,7 @@ def _forms_of(r: Region) -> list[tuple[str, str]]:
         stem, suffix = m.group(1), m.group(2)
         out += [(stem + suffix, "full"), (stem, "short")]
         return out
-    for suffix in ("地区", "林区", "盟", "市", "县", "区", "旗"):
+    for suffix in ("新区", "地区", "林区", "盟", "市", "县", "区", "旗"):
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             out.append((name[: -len(suffix)], "short"))
             break
@@ -244,6 +244,10 @@ def _index() -> dict[str, tuple[Form, ...]]:
         reg = get(str(code)) if code else None
         if reg is not None:
             add(text, reg, "full")
+    for text, code in (_extra().get("short_aliases") or {}).items():
+        reg = get(str(code)) if code else None
+        if reg is not None:
+            add(text, reg, "short")
     return {k: tuple(v) for k, v in idx.items()}
 
 

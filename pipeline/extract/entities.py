@@ -70,6 +70,7 @@ def _lex_res() -> dict[str, regex.Pattern]:
         "slogan": regex.compile(rf"(?:{alt('slogan_prefixes')})$"),
         "dateline": regex.compile(rf"(?:{alt('dateline_next')})"),
         "predicate": regex.compile(rf"(?:{alt('predicates')})"),
+        "area": regex.compile(rf"(?:{alt('area_next')})"),
     }
 
 
@@ -117,13 +118,22 @@ def _unlisted_names(text: str) -> set[str]:
     return names
 
 
-def _token_aligned(text: str, start: int, end: int) -> bool:
-    """Whether ``start`` and ``end`` fall on word boundaries of the surrounding text."""
+def _token_aligned(text: str, start: int, end: int, hit_bounds: frozenset[int] = frozenset()) -> bool:
+    """Whether ``start`` and ``end`` fall on word boundaries of the surrounding text.
+
+    The ends of neighbouring region names count as boundaries (山西太原 is one jieba word but two
+    places), and so does a generic area word glued to the name (台湾地区, 湖北省内).
+    """
     lo, hi = max(0, start - 6), min(len(text), end + 6)
     bounds, pos = {lo}, lo
     for w in cut(text[lo:hi]):
         pos += len(w)
         bounds.add(pos)
+    bounds |= hit_bounds
+    if end not in bounds and end != hi:
+        m = _lex_res()["area"].match(text, end)
+        if m and (m.end() in bounds or m.end() >= hi):
+            bounds.add(end)
     # the window edges are artificial boundaries
     return (start in bounds or start == lo) and (end in bounds or end == hi)
 
@@ -175,6 +185,13 @@ def _short_stands_alone(text: str, hit: _Hit, books) -> str | None:
     return "short_form"
 
 
+def _municipal_district(r) -> bool:
+    """A district of 北京/天津/上海/重庆, whose city entry only repeats the province."""
+    parent = gz.get(r.parent_adcode) if r.parent_adcode else None
+    prov = gz.get(r.province_adcode) if r.province_adcode else None
+    return bool(parent and prov and parent.level == "city" and parent.name == prov.name)
+
+
 def _resolve_in_chain(forms, prev: Mention | None, hit: _Hit):
     """In an address chain (长春市朝阳区) the region right before decides among same-name places."""
     if prev is None or prev.end != hit.start or not prev.adcode or len(forms) < 2:
@@ -202,6 +219,8 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
         hits.sort(key=lambda h: h.start)
     stop = gz.short_stoplist()
     books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
+    starts = {h.start for h in hits if h.text not in stop}
+    ends = {h.end for h in hits if h.text not in stop}
 
     # Context: the document's region, then every unambiguous full form and province/city short form.
     context: list[str] = []
@@ -241,7 +260,9 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
         forms = [f for f in h.forms if f.form == ("full" if full else "short")]
         if not full and h.text in stop:
             continue
-        if not _token_aligned(text, h.start, h.end) and not (full and len(h.text) >= 3):
+        # a neighbouring place name is a word boundary (山西太原 → 山西 + 太原)
+        hit_bounds = frozenset(({h.start} & ends) | ({h.end} & starts))
+        if not _token_aligned(text, h.start, h.end, hit_bounds) and not (full and len(h.text) >= 3):
             continue
         if full:
             if _in_org_name(text, h.end):
@@ -255,7 +276,8 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
             # a bare county name needs its city/province in context or its full form in the text
             plausible = [f for f in forms if f.region.level != "county"
                          or f.region.adcode in full_codes
-                         or (f.region.parent_adcode in context)]
+                         or f.region.parent_adcode in context
+                         or (_municipal_district(f.region) and f.region.province_adcode in context)]
             if not plausible:
                 continue
             forms = plausible
