@@ -28,6 +28,16 @@ it quotes, and the document date is the only date it vouches for. 截至5月底 
 that month. A target or plan with no period phrase covers the document's whole year. Without a document date
 such periods are left empty (``None``) rather than guessed.
 
+Documents
+---------
+The document's metadata (date, home region) applies to its first part; a compilation of several reports
+(篇一 …, 篇二 … on 范文 sites) gets, for each later part, the latest year it writes and no home region. A text
+with no date at all that speaks of drafting a five-year plan ("十四五"规划编制) is dated, weakly, to the year
+before that plan.
+
+Every claim records how it was read in ``evidence`` (the metric phrase or structure, whether the region was
+written or is the document's, which period phrase applied).
+
 Values: amounts are whole currency units (``unit`` is the ISO currency, ``CNY`` for 元); a growth rate
 written as a fall (下降22%) is stored as ``-22``; qualifiers (约, 左右, 以上) are kept in ``qualifier``.
 
@@ -56,7 +66,8 @@ import yaml
 from . import rules_dir
 from .mention import Mention
 
-__all__ = ["Claim", "Metric", "Taxonomy", "load_taxonomy", "build_claims", "parse_period", "STATUSES"]
+__all__ = ["Claim", "Metric", "Taxonomy", "load_taxonomy", "build_claims", "parse_period", "find_periods",
+           "document_parts", "metric_rows", "STATUSES"]
 
 STATUSES = ("actual", "plan", "target", "cumulative")
 NUMERIC_KINDS = ("amount", "percent", "count")
@@ -156,16 +167,19 @@ class Taxonomy:
             raise KeyError(f"metric {mid!r} is not in rules/metrics.yaml") from None
 
     def growth_of(self, mid: str) -> str:
+        """The metric a growth rate of ``mid`` is filed under (a share's growth is its base's)."""
         m = self.metric(mid)
         if m.kind == "percent":
             return self.growth_of(m.base) if m.base else mid
         return m.growth or f"{mid}增速"
 
-    def plan_share_of(self, mid: str) -> str:
+    def plan_share_of(self, mid: str) -> str | None:
+        """The metric a share of plan reached is filed under (None where the metric has none)."""
         m = self.metric(mid)
         if m.kind == "percent" and m.base:
             return self.plan_share_of(m.base)
-        return m.plan_share or f"{mid}计划完成率"
+        pid = m.plan_share or f"{mid}计划完成率"
+        return pid if pid in self.metrics else None
 
     def find_phrases(self, text: str, start: int, end: int) -> list[_Phrase]:
         """Metric and generic phrases in ``text[start:end]``, leftmost-longest, non-overlapping within a kind."""
@@ -218,7 +232,10 @@ def load_taxonomy(path: str | None = None) -> Taxonomy:
     for m in list(metrics.values()):
         if m.kind == "percent":
             continue
-        for what, mid in (("growth", m.growth or f"{m.id}增速"), ("plan_share", m.plan_share or f"{m.id}计划完成率")):
+        companions = [("growth", m.growth or f"{m.id}增速")]
+        if m.kind == "amount" and not m.status:  # a plan has no share of a plan
+            companions.append(("plan_share", m.plan_share or f"{m.id}计划完成率"))
+        for what, mid in companions:
             if mid not in metrics:
                 metrics[mid] = _derived(mid, m, what)
     for m in metrics.values():
@@ -805,7 +822,9 @@ def _percent_metric(s: _Sentence, m: Mention, ctx: _Ctx, tax: Taxonomy, cs: int,
         if base is None:
             return None
         metric, basis, how = tax.plan_share_of(base), "占计划", f"share of plan ({share.group()})"
-    elif vs and "序时进度" in vs.group("ref") and ctx.last_base:
+        if metric is None:
+            return None
+    elif vs and "序时进度" in vs.group("ref") and ctx.last_base and tax.plan_share_of(ctx.last_base):
         metric, basis = tax.plan_share_of(ctx.last_base), vs.group("cmp") + "序时进度"
         how = vs.group()
     elif pct_phrase is not None:
@@ -954,8 +973,3 @@ def metric_rows(taxonomy: Taxonomy | None = None) -> list[dict]:
     tax = taxonomy or load_taxonomy()
     return [{"id": m.id, "kind": m.kind, "description": m.description, "phrases": "、".join(m.phrases),
              "base": m.base, "derived": m.derived} for m in tax.metrics.values()]
-
-
-def iter_cases(taxonomy: Taxonomy | None = None) -> Iterable[dict]:
-    """The ``cases:`` of rules/metrics.yaml (sentence, span, expected claim fields)."""
-    return (taxonomy or load_taxonomy()).cases

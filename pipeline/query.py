@@ -39,7 +39,7 @@ import re
 import sqlite3
 from os import PathLike
 
-__all__ = ["claims_frame", "conflicts_frame", "period_bounds", "connection"]
+__all__ = ["claims_frame", "conflicts_frame", "metrics_frame", "period_bounds", "connection"]
 
 #: the keys that make two claims the same figure (besides the region)
 FIGURE_KEYS = ("metric", "subject", "period_start", "period_end", "status", "basis", "unit")
@@ -220,3 +220,15 @@ def conflicts_frame(db, tolerance: float = 0.01):
     out = pd.concat(rows, ignore_index=True)
     out["conflict"] = pd.factorize(out["conflict"])[0] + 1
     return out.sort_values(["conflict", "value", "claim_id"], kind="stable").reset_index(drop=True)[out_cols]
+
+
+def metrics_frame():
+    """The metric taxonomy (rules/metrics.yaml) as a DataFrame: id, kind, description, phrases, base, derived.
+
+    What ``claims_frame(db, metric)`` accepts; growth and plan-share companions (``derived``) included.
+    """
+    import pandas as pd
+
+    from .claims import metric_rows
+
+    return pd.DataFrame(metric_rows())

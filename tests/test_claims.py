@@ -11,6 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import DEVCORPUS, ROOT, SEEDS, dev_paths, needs_shared, seed_paths
 from pipeline.claims import Claim, build_claims, document_parts, load_taxonomy, parse_period
@@ -264,3 +266,19 @@ def test_reviewed_claims():
         print("  wrong:", w)
     assert right >= 45, "\n".join(wrong)
 
+
+
+# ------------------------------------------------------------------------------------------ robustness
+_PIECES = list("今年以来全社会固定资产投资完成亿元同比增长下降%，。、；1234567890.—-月底截至上半年重点项目个占计划的省县甘孜成都\n篇一二 ")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(st.sampled_from(_PIECES), max_size=60), st.sampled_from([None, "2017", "2017-08", "2017-08-11"]))
+def test_any_text_gives_well_formed_claims(text, date):
+    from pipeline.extract import extract_text
+
+    meta = SimpleNamespace(date=date, region_adcode=None, region_name=None, title=None)
+    mentions = extract_text(text, meta=meta)
+    for c in build_claims(text, mentions, meta=meta, paragraphs=[(0, len(text))]):
+        assert 0 <= c.start <= c.end <= len(text) and c.mention_indexes[0] < len(mentions)
+        assert c.period_start is None or c.period_end is None or c.period_start <= c.period_end

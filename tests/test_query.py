@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import seed_paths
 from pipeline.cli import cli
-from pipeline.query import claims_frame, conflicts_frame, period_bounds
+from pipeline.query import claims_frame, conflicts_frame, metrics_frame, period_bounds
 from pipeline.store import ingest_paths, open_db
 
 FIGURE = ["region", "period_start", "period_end", "subject", "status", "basis", "unit"]
@@ -133,3 +133,10 @@ def test_bad_inputs_fail_clearly(tmp_path):
     assert period_bounds("2020-02") == ("2020-02-01", "2020-02-29")
     with pytest.raises(ValueError):
         period_bounds("2020-13")
+
+
+def test_metrics_frame_lists_what_compare_accepts(seeds_db):
+    metrics = metrics_frame()
+    assert {"全社会固定资产投资", "固定资产投资增速", "重点项目投资计划完成率"} <= set(metrics["id"])
+    used = set(open_db(seeds_db).execute("SELECT DISTINCT metric FROM claims").fetchall())
+    assert {m for (m,) in used} <= set(metrics["id"])
