@@ -27,7 +27,7 @@ import regex
 
 from ..mention import Mention
 from ..rules import load_yaml, rule_file
-from .projects import CLAUSE_PUNCT, _clause_start, lexicon, trim_left
+from .projects import Spans, _clause_start, lexicon, trim_left
 
 __all__ = ["extract_mechanisms"]
 
@@ -72,21 +72,19 @@ def _generic_tail_re():
     return regex.compile(r"^.{0,2}(?:" + "|".join(map(regex.escape, gen)) + r")$")
 
 
-def _in_spans(a: int, b: int, spans) -> bool:
-    return any(s <= a and b <= e for s, e in spans)
-
-
 def extract_mechanisms(text: str) -> list[Mention]:
     """Mechanism mentions of normalized ``text`` (see the module docstring for the rules)."""
-    books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
+    books = Spans((m.start(), m.end()) for m in _BOOK.finditer(text))
     not_mech = lexicon("quoted_not_mechanism")
     found: dict[tuple[int, int], str] = {}
+    taken = Spans()
 
     def add(a: int, b: int, rule: str, allow_in_book: bool = False) -> None:
-        if a >= b or (not allow_in_book and _in_spans(a, b, books)):
+        if a >= b or (not allow_in_book and books.contains(a, b)):
             return
-        if any(a < e and s < b for (s, e) in found):
+        if taken.overlaps(a, b):
             return
+        taken.add(a, b)
         found[(a, b)] = rule
 
     # 1. quoted models
@@ -155,7 +153,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
         items = text[items_start: m.end("items")].split("、")
         if len(items) < 2 or any(len(x) < 2 or len(x) > 6 for x in items):
             continue
-        if _in_spans(items_start, m.end(), books) or _generic(items[-1] + m.group("head")):
+        if books.contains(items_start, m.end()) or _generic(items[-1] + m.group("head")):
             continue
         add(items_start, m.end("items"), "mechanism.shared_suffix")
 
@@ -176,7 +174,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
             continue
         if suffix == "模式":
             pass
-        elif _in_spans(a, b, books):
+        elif books.contains(a, b):
             continue
         if len(suffix) == 2 and suffix.endswith("制") and suffix not in ("机制", "制度"):
             # a single-character 制 (首问负责制) needs a known work-system head

@@ -22,6 +22,7 @@ a name right after a count (1819个…工程) is that count's object, not a proj
 """
 from __future__ import annotations
 
+import bisect
 from functools import lru_cache
 
 import regex
@@ -31,7 +32,7 @@ from ..rules import load_yaml, rule_file
 from ..mention import Mention
 from ..segment import posseg
 
-__all__ = ["extract_projects", "trim_left", "lexicon", "has_proper_name"]
+__all__ = ["extract_projects", "trim_left", "lexicon", "has_proper_name", "Spans"]
 
 CLAUSE_PUNCT = "，,。；;：:！!？?\n\r（(）)“”\"《》【】[]〔〕…—"
 _CLAUSE_RE = regex.compile("[" + regex.escape(CLAUSE_PUNCT) + r"\s]")
@@ -233,8 +234,29 @@ def _split_items(text: str, seg_start: int, seg_end: int) -> list[tuple[int, int
     return out
 
 
-def _in_spans(i: int, j: int, spans) -> bool:
-    return any(s <= i and j <= e for s, e in spans)
+class Spans:
+    """Non-overlapping ``[start, end)`` spans kept sorted, for O(log n) overlap and containment tests."""
+
+    def __init__(self, spans=()) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        for a, b in sorted(spans):
+            if not self.overlaps(a, b):
+                self.add(a, b)
+
+    def overlaps(self, a: int, b: int) -> bool:
+        i = bisect.bisect_left(self._starts, b)  # spans starting before b
+        return i > 0 and self._ends[i - 1] > a
+
+    def contains(self, a: int, b: int) -> bool:
+        """Whether ``[a, b)`` lies inside one span."""
+        i = bisect.bisect_right(self._starts, a)
+        return i > 0 and self._ends[i - 1] >= b
+
+    def add(self, a: int, b: int) -> None:
+        i = bisect.bisect_left(self._starts, a)
+        self._starts.insert(i, a)
+        self._ends.insert(i, b)
 
 
 _ITEM_END = regex.compile("(?:" + "|".join(map(regex.escape, SUFFIXES)) + r"|路|[一二三四五六七八九十\d]期)$")
@@ -319,14 +341,16 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
 
 def extract_projects(text: str) -> list[Mention]:
     """Project mentions of normalized ``text`` (see the module docstring for the rules)."""
-    books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
+    books = Spans((m.start(), m.end()) for m in _BOOK.finditer(text))
     found: dict[tuple[int, int], str] = {}
+    taken = Spans()
 
     def add(a: int, b: int, rule: str) -> None:
-        if a >= b or _in_spans(a, b, books):
+        if a >= b or books.contains(a, b):
             return
-        if any(a < e and s < b for (s, e) in found):
+        if taken.overlaps(a, b):
             return
+        taken.add(a, b)
         found[(a, b)] = rule
 
     # 1. enumerations closed by 等…项目/工程
