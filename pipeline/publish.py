@@ -216,7 +216,8 @@ def render_cell(row, value, column, table, database, datasette):
     unit = _row_get(row, "unit")
     label = format_value(value, unit) if is_value else value
     url = paragraph_url(datasette, pid, start, end, database=db)
-    title = (f"{value} {unit or ''} — " if is_value else "") + "在段落中查看"
+    raw = _number(value, 4) if isinstance(value, (int, float)) else value
+    title = (f"{raw} {unit or ''} — " if is_value else "") + "在段落中查看"
     return Markup(f'<a class="gongbao-span" href="{html.escape(url)}" title="{html.escape(title)}">'
                   f"{html.escape(str(label))}</a>")
 
@@ -315,13 +316,16 @@ async def paragraph_page(datasette, request):
     neighbours = {r["position"]: r["id"] for r in (await db.execute(
         "select id, position from paragraphs where document_id = ? and position in (?, ?)",
         [p["document_id"], (p["position"] or 0) - 1, (p["position"] or 0) + 1])).rows}
+    def step(delta: int) -> str | None:
+        other = neighbours.get((p["position"] or 0) + delta)
+        return None if other is None else paragraph_url(datasette, other, q=q or None, database=request.args.get("db"))
+
     return Response.html(await datasette.render_template(
         "gongbao_paragraph.html",
         {
             "database": name, "paragraph": p, "text_html": marked_html(mark_spans(text, merged)),
             "note": note, "q": q, "mentions": mentions,
-            "prev_url": paragraph_url(datasette, neighbours[p["position"] - 1]) if (p["position"] or 0) - 1 in neighbours else None,
-            "next_url": paragraph_url(datasette, neighbours[p["position"] + 1]) if (p["position"] or 0) + 1 in neighbours else None,
+            "prev_url": step(-1), "next_url": step(+1),
         },
         request=request,
     ))
@@ -364,7 +368,8 @@ def bar_chart_svg(bars: list[tuple[str, float, str]], title: str, width: int = 7
         y = top + i * row_h
         w = max(1.0, span * max(value, 0) / top_value)
         parts += [f'<text x="{left - 8}" y="{y + 20}" text-anchor="end">{esc(label)}</text>',
-                  f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}"><title>{esc(shown)}</title></rect>',
+                  f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}">'
+                  f'<title>{esc(shown)}</title></rect>',
                   f'<text x="{left + w + 6:.1f}" y="{y + 20}">{esc(shown)}</text>']
     if not bars:
         parts.append(f'<text x="{left}" y="{top + 18}">（无数据）</text>')

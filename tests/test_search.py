@@ -115,8 +115,9 @@ def test_segmentation_is_jieba_search_mode():
 
 
 @pytest.mark.parametrize("hostile", [
-    '"', '""', '投资"', '"投资', 'AND', '投资 OR 项目', 'NEAR(投资 项目)', '投资*', '^投资', 'paragraphs_fts:投资',
-    'seg:投资', '(投资', '投资)', '-投资', '投资 NOT 项目', "'; drop table paragraphs; --", '\\', '%', '_', '　',
+    '"', '""', '投资"', '"投资', 'AND', '投资 OR 项目', 'NEAR(投资 项目)', '投资*', '^投资',
+    'paragraphs_fts:投资', 'seg:投资', '(投资', '投资)', '-投资', '投资 NOT 项目',
+    "'; drop table paragraphs; --", '\\', '%', '_', '　',
 ])
 def test_operators_and_punctuation_in_user_input_are_searched_as_text(mem, hostile):
     assert fts_ids(mem, hostile) == set.intersection(
