@@ -72,7 +72,6 @@ import hashlib
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -83,13 +82,13 @@ MIN_EXACT_CHARS = 8
 MIN_NEAR_CHARS = 24
 DOC_SHARE = 0.5
 NUMBER_AGREEMENT = 0.5
+JACCARD_FLOOR = 0.2
 SHINGLE = 3
 NUM_PERM = 128
-BANDS, ROWS = 42, 3
+BANDS, ROWS = 32, 4
 SEED = 1
 
-_DROP = regex.compile(r"[\p{P}\p{S}\p{Z}\p{C}\s]+")
-_VARIANTS = str.maketrans({"著": "着"})
+_DROP = regex.compile(r"[^\p{L}\p{N}]+")
 _DIGITS = regex.compile(r"\d+")
 
 _U64 = np.uint64
@@ -113,7 +112,6 @@ CREATE TABLE IF NOT EXISTS paragraph_signatures (
 CREATE INDEX IF NOT EXISTS paragraph_signatures_exact ON paragraph_signatures(exact_hash);
 CREATE INDEX IF NOT EXISTS paragraph_signatures_document ON paragraph_signatures(document_id);
 CREATE INDEX IF NOT EXISTS paragraph_signatures_canonical ON paragraph_signatures(canonical_id);
-CREATE INDEX IF NOT EXISTS paragraph_signatures_seq ON paragraph_signatures(seq);
 CREATE TABLE IF NOT EXISTS document_signatures (
     document_id INTEGER PRIMARY KEY,
     duplicate_of INTEGER,
@@ -134,7 +132,7 @@ def fold(text: str) -> str:
     >>> fold("强化目标引领。 ２０１７年，投资“完成”187.43亿元")
     '强化目标引领2017年投资完成18743亿元'
     """
-    return _DROP.sub("", unicodedata.normalize("NFKC", text).lower().translate(_VARIANTS))
+    return _DROP.sub("", unicodedata.normalize("NFKC", text).lower().replace("著", "着"))
 
 
 def exact_hash(folded: str) -> int:
@@ -206,26 +204,38 @@ def _codes(folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 def shingle_hashes(folded: Sequence[str], k: int = SHINGLE) -> tuple[np.ndarray, np.ndarray]:
     """Stable 32-bit hashes of the character k-shingles of each text, concatenated, and segment starts.
 
-    A text shorter than ``k`` contributes one shingle, itself. Shingles never cross texts.
+    A shingle's k code points (21 bits each) are packed into one integer (exact for k <= 3, a polynomial
+    beyond), mixed by the MurmurHash3 64-bit finaliser and folded to 32 bits. A text shorter than ``k``
+    contributes one shingle, itself. Shingles never cross texts.
     """
     codes, starts = _codes(folded)
     lens = np.diff(starts)
+    n_texts = len(folded)
     nsh = np.maximum(lens - k + 1, 1)
     nsh[lens == 0] = 0
-    out_starts = np.zeros(len(folded) + 1, dtype=np.int64)
+    out_starts = np.zeros(n_texts + 1, dtype=np.int64)
     np.cumsum(nsh, out=out_starts[1:])
-    total = int(out_starts[-1])
-    if total == 0:
+    if out_starts[-1] == 0:
         return np.zeros(0, dtype=np.uint32), out_starts
-    # position of each shingle in ``codes``: segment start + offset within the segment
-    seg = np.repeat(np.arange(len(folded)), nsh)
-    pos = starts[:-1][seg] + (np.arange(total) - out_starts[:-1][seg])
-    width = np.minimum(lens[seg], k)
-    c64 = np.concatenate([codes.astype(np.uint64), np.zeros(k, dtype=np.uint64)])
-    h = np.zeros(total, dtype=np.uint64)
-    for j in range(k):
-        take = j < width
-        h = np.where(take, (h * _POLY) ^ (c64[pos + j] + _U64(1)), h)
+    c = np.concatenate([codes.astype(np.uint64), np.zeros(k, dtype=np.uint64)])
+    if (lens >= k).all():  # the common case: every window start except the last k-1 of each text
+        n = len(codes)
+        h = c[:n - k + 1].copy()
+        for j in range(1, k):
+            h = (h << _U64(21)) ^ c[j:n - k + 1 + j] if k <= 3 else (h * _POLY) ^ c[j:n - k + 1 + j]
+        keep = np.ones(n - k + 1, dtype=bool)
+        for j in range(1, k):
+            ends = starts[1:] - j
+            keep[ends[ends <= n - k]] = False
+        h = h[keep]
+    else:
+        seg = np.repeat(np.arange(n_texts), nsh)
+        pos = starts[:-1][seg] + (np.arange(int(out_starts[-1])) - out_starts[:-1][seg])
+        width = np.minimum(lens[seg], k)
+        h = c[pos]
+        for j in range(1, k):
+            nxt = (h << _U64(21)) ^ c[pos + j] if k <= 3 else (h * _POLY) ^ c[pos + j]
+            h = np.where(j < width, nxt, h)
     h = _fmix64(h)
     return (h ^ (h >> _U64(32))).astype(np.uint32), out_starts
 
@@ -284,103 +294,111 @@ def band_keys(sig: np.ndarray, bands: int = BANDS, rows: int = ROWS) -> np.ndarr
     """One uint64 key per (signature, band): a hash of the band's ``rows`` values and the band number."""
     n = sig.shape[0]
     v = sig[:, :bands * rows].reshape(n, bands, rows).astype(np.uint64)
-    h = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64) * _U64(0x9E3779B97F4A7C15), (n, bands)).copy()
+    h = np.arange(1, bands + 1, dtype=np.uint64) * _U64(0x9E3779B97F4A7C15)
     for j in range(rows):
-        h = _fmix64((h * _POLY) ^ v[:, :, j])
-    return h
+        h = (h ^ v[:, :, j]) * _POLY
+    return _fmix64(h)
 
 
 # --------------------------------------------------------------------------------------------- band index
 
 class _BandIndex:
-    """LSH buckets: sorted numpy arrays of (band key, paragraph id) plus a dict of recent additions.
+    """LSH buckets over row numbers: sorted numpy arrays of (band key, row) plus dicts of recent additions.
 
-    Lookups in the sorted part are ``np.searchsorted``; the dict is merged into it (a linear stable merge)
-    once it holds ``_MERGE_AT`` entries, so memory stays at 16 bytes per band entry.
+    Lookups in the sorted part are ``np.searchsorted``; recent additions live in a dict (key -> latest row,
+    with earlier rows of a shared key in ``overflow``) updated with C-level set and dict operations, and are
+    merged into the sorted arrays once there are ``_MERGE_AT`` of them, so memory stays near 16 bytes per
+    band entry.
     """
 
     def __init__(self) -> None:
         self.keys = np.zeros(0, dtype=np.uint64)
         self.ids = np.zeros(0, dtype=np.int64)
-        self.recent: dict[int, list[int]] = {}
-        self.n_recent = 0
-        self.dead: set[int] = set()
+        self.recent: dict[int, int] = {}
+        self.overflow: dict[int, list[int]] = {}
 
-    def bulk(self, ids: np.ndarray, keys: np.ndarray) -> None:
-        """Add many paragraphs at once (``keys``: ``len(ids) x bands``)."""
-        if len(ids) == 0:
-            return
-        k = keys.reshape(-1)
-        i = np.repeat(np.asarray(ids, dtype=np.int64), keys.shape[1])
-        self._merge(k, i)
+    def bulk(self, rows: np.ndarray, keys: np.ndarray) -> None:
+        """Add many rows at once (``keys``: ``len(rows) x bands``)."""
+        if len(rows):
+            self._merge(keys.reshape(-1), np.repeat(np.asarray(rows, dtype=np.int64), keys.shape[1]))
 
     def _merge(self, k: np.ndarray, i: np.ndarray) -> None:
-        keys = np.concatenate([self.keys, k])
-        ids = np.concatenate([self.ids, i])
-        if self.dead:
-            alive = ~np.isin(ids, np.fromiter(self.dead, dtype=np.int64, count=len(self.dead)))
-            keys, ids = keys[alive], ids[alive]
-            self.dead.clear()
-        order = np.argsort(keys, kind="stable")
-        self.keys, self.ids = keys[order], ids[order]
+        """Merge unsorted (key, row) pairs into the sorted arrays: sort the newcomers, then one linear pass."""
+        order = np.argsort(k, kind="stable")
+        k, i = k[order], i[order]
+        if len(self.keys) == 0:
+            self.keys, self.ids = k, i
+            return
+        n = len(self.keys) + len(k)
+        pos = np.searchsorted(self.keys, k, side="right") + np.arange(len(k))
+        old = np.ones(n, dtype=bool)
+        old[pos] = False
+        keys, ids = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.int64)
+        keys[pos], ids[pos] = k, i
+        keys[old], ids[old] = self.keys, self.ids
+        self.keys, self.ids = keys, ids
 
-    def add(self, pid: int, keys: Iterable[int]) -> None:
-        n = 0
-        for k in keys:
-            self.recent.setdefault(k, []).append(pid)
-            n += 1
-        self.n_recent += n
+    def add(self, row: int, keys: list[int]) -> None:
+        recent = self.recent
+        for k in [k for k in keys if k in recent]:  # (a keys-view "&" would copy the whole dict)
+            self.overflow.setdefault(k, []).append(recent[k])
+        recent.update(dict.fromkeys(keys, row))
 
     def maybe_flush(self) -> None:
         """Merge the recent additions into the sorted arrays once there are enough of them."""
-        if self.n_recent >= _MERGE_AT:
+        if len(self.recent) >= _MERGE_AT:
             self.flush()
 
     def flush(self) -> None:
         if not self.recent:
             return
-        k = np.fromiter((key for key, v in self.recent.items() for _ in v), dtype=np.uint64)
-        i = np.fromiter((p for v in self.recent.values() for p in v), dtype=np.int64)
+        k = [np.fromiter(self.recent.keys(), dtype=np.uint64, count=len(self.recent))]
+        i = [np.fromiter(self.recent.values(), dtype=np.int64, count=len(self.recent))]
+        for key, rows in self.overflow.items():
+            k.append(np.full(len(rows), key, dtype=np.uint64))
+            i.append(np.asarray(rows, dtype=np.int64))
         self.recent.clear()
-        self.n_recent = 0
-        self._merge(k, i)
+        self.overflow.clear()
+        self._merge(np.concatenate(k), np.concatenate(i))
 
-    def remove(self, pid: int) -> None:
-        self.dead.add(pid)
-
-    def ranges(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``searchsorted`` ranges in the sorted part for a ``n x bands`` key matrix."""
+    def frozen_pairs(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(query, row)`` pairs, vectorised, for every band key of ``keys`` (``n x bands``) found in the
+        sorted part; a row sharing several bands with a query appears several times."""
+        n, b = keys.shape
         flat = keys.reshape(-1)
-        lo = np.searchsorted(self.keys, flat, side="left")
-        hi = np.searchsorted(self.keys, flat, side="right")
-        return lo.reshape(keys.shape), hi.reshape(keys.shape)
+        order = np.argsort(flat)  # sorted needles search faster (numpy reuses the last position)
+        lo, hi = np.empty(len(flat), dtype=np.int64), np.empty(len(flat), dtype=np.int64)
+        lo[order] = np.searchsorted(self.keys, flat[order], side="left")
+        hi[order] = np.searchsorted(self.keys, flat[order], side="right")
+        cnt = hi - lo
+        hit = np.flatnonzero(cnt)
+        if len(hit) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        cnt = cnt[hit]
+        total = int(cnt.sum())
+        offs = np.repeat(np.cumsum(cnt) - cnt, cnt)
+        pos = np.repeat(lo[hit], cnt) + (np.arange(total) - offs)
+        return np.repeat(hit // b, cnt), self.ids[pos]
 
-    def candidates(self, keys_row: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> set[int]:
-        out: set[int] = set()
-        for b in np.nonzero(hi > lo)[0]:
-            out.update(self.ids[lo[b]:hi[b]].tolist())
-        if self.recent:
-            get = self.recent.get
-            for k in keys_row.tolist():
+    def recent_pairs(self, key_lists: list[list[int]]) -> tuple[list[int], list[int]]:
+        """``(query, row)`` pairs for the band keys of each query found among the recent additions."""
+        get, more_of = self.recent.get, self.overflow.get
+        q: list[int] = []
+        c: list[int] = []
+        for r, keys in enumerate(key_lists):
+            for k in keys:
                 v = get(k)
-                if v:
-                    out.update(v)
-        if self.dead:
-            out -= self.dead
-        return out
+                if v is not None:
+                    q.append(r)
+                    c.append(v)
+                    more = more_of(k)
+                    if more:
+                        q.extend([r] * len(more))
+                        c.extend(more)
+        return q, c
 
 
 # ------------------------------------------------------------------------------------------------- index
-
-@dataclass
-class _Stored:
-    """What the in-memory index keeps of a content paragraph (>= min_near_chars)."""
-    document_id: int
-    seq: int
-    folded: str
-    numbers: list[str]
-    root: int  # the canonical paragraph of its cluster (itself when canonical)
-
 
 class DedupeIndex:
     """Incremental paragraph and document deduplication over the store's SQLite connection.
@@ -430,7 +448,8 @@ class DedupeIndex:
     # ---------------------------------------------------------------------------------- bookkeeping
     def _params(self) -> dict[str, str]:
         return {"num_perm": str(self.num_perm), "bands": str(self.bands), "rows": str(self.rows),
-                "shingle": str(self.shingle), "seed": str(self.seed), "scheme": "affine32"}
+                "shingle": str(self.shingle), "seed": str(self.seed), "scheme": "affine32",
+                "shingle_hash": "pack21-fmix64"}
 
     def _check_meta(self) -> None:
         stored = dict(self.conn.execute("SELECT key, value FROM dedupe_meta").fetchall())
@@ -444,72 +463,108 @@ class DedupeIndex:
             raise ValueError(f"this database's dedupe signatures were made with other parameters "
                              f"(stored, requested): {diff}; open it with the stored ones")
 
-    def _stored_generation(self) -> int:
-        row = self.conn.execute("SELECT value FROM dedupe_meta WHERE key = 'generation'").fetchone()
+    def _meta_int(self, key: str) -> int:
+        row = self.conn.execute("SELECT value FROM dedupe_meta WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
+    def _set_meta(self, key: str, value: int) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO dedupe_meta (key, value) VALUES (?, ?)", (key, str(value)))
+
     def _bump_generation(self) -> None:
-        self._generation = self._stored_generation() + 1
-        self.conn.execute("INSERT OR REPLACE INTO dedupe_meta (key, value) VALUES ('generation', ?)",
-                          (str(self._generation),))
+        self._set_meta("generation", self._meta_int("generation") + 1)
+
+    def _reset(self) -> None:
+        # content paragraphs in arrival order ("rows"; the LSH stores row numbers): folded text, id, root
+        self._folded: list[str] = []
+        self._pids: list[int] = []
+        self._roots: list[int] = []  # the canonical paragraph of the row's cluster (its own id when canonical)
+        self._row_of: dict[int, int] = {}  # paragraph id -> row
+        self._sigs = np.zeros((1024, self.num_perm), dtype=np.uint32)
+        self._lens = np.zeros(1024, dtype=np.int64)
+        self._exact: dict[int, int] = {}  # exact hash -> earliest paragraph id
+        self._lsh = _BandIndex()
+        self._max_seq = 0
 
     def _ensure_loaded(self) -> None:
         """Load (or bring up to date) the in-memory index from the stored signatures."""
-        gen = self._stored_generation()
+        gen = self._meta_int("generation")
         if not self._loaded or gen != self._generation:
-            self._para: dict[int, _Stored] = {}
-            self._exact: dict[int, int] = {}
-            self._lsh = _BandIndex()
-            self._max_seq = 0
+            self._reset()
             self._generation = gen
             self._loaded = True
-        top = self.conn.execute("SELECT max(seq) FROM paragraph_signatures").fetchone()[0] or 0
+        top = self._meta_int("max_seq")
         if top > self._max_seq:
             self._load_since(self._max_seq)
+            self._max_seq = top
 
     def _load_since(self, seq: int) -> None:
         rows = self.conn.execute(
             "SELECT paragraph_id, document_id, seq, exact_hash, coalesce(canonical_id, paragraph_id), folded, "
             "minhash FROM paragraph_signatures WHERE seq > ? AND minhash IS NOT NULL ORDER BY seq", (seq,)).fetchall()
-        if rows:
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            sig = np.frombuffer(b"".join(r[6] for r in rows), dtype="<u4").reshape(len(rows), self.num_perm)
-            self._lsh.flush()
-            self._lsh.bulk(ids, band_keys(sig, self.bands, self.rows))
-            for pid, doc, s, h, root, folded, _ in rows:
-                self._para[pid] = _Stored(doc, s, folded, numbers(folded), root)
-                self._exact.setdefault(h, pid)
-        self._max_seq = self.conn.execute("SELECT max(seq) FROM paragraph_signatures").fetchone()[0] or 0
+        if not rows:
+            return
+        sig = np.frombuffer(b"".join(r[6] for r in rows), dtype="<u4").reshape(len(rows), self.num_perm)
+        first = len(self._pids)
+        self._reserve(first + len(rows))
+        self._sigs[first:first + len(rows)] = sig
+        for pid, _, _, h, root, folded, _ in rows:
+            self._add_row(pid, folded, root)
+            self._exact.setdefault(h, pid)
+        self._lsh.flush()
+        self._lsh.bulk(np.arange(first, len(self._pids)), band_keys(sig, self.bands, self.rows))
+
+    def _reserve(self, n: int) -> None:
+        """Room for ``n`` rows in the signature and length arrays (doubling)."""
+        if n > len(self._lens):
+            cap = max(n, 2 * len(self._lens))
+            sigs = np.zeros((cap, self.num_perm), dtype=np.uint32)
+            sigs[:len(self._sigs)] = self._sigs
+            lens = np.zeros(cap, dtype=np.int64)
+            lens[:len(self._lens)] = self._lens
+            self._sigs, self._lens = sigs, lens
+
+    def _add_row(self, pid: int, folded: str, root: int) -> int:
+        """Append a row (its signature is already in ``_sigs``)."""
+        row = len(self._pids)
+        self._reserve(row + 1)
+        self._lens[row] = len(folded)
+        self._folded.append(folded)
+        self._pids.append(pid)
+        self._roots.append(root)
+        self._row_of[pid] = row
+        return row
 
     # ------------------------------------------------------------------------------------- matching
     def _root(self, pid: int) -> int:
-        st = self._para.get(pid)
-        if st is not None:
-            return st.root
-        row = self.conn.execute("SELECT coalesce(canonical_id, paragraph_id) FROM paragraph_signatures "
+        row = self._row_of.get(pid)
+        if row is not None:
+            return self._roots[row]
+        got = self.conn.execute("SELECT coalesce(canonical_id, paragraph_id) FROM paragraph_signatures "
                                 "WHERE paragraph_id = ?", (pid,)).fetchone()
-        return row[0] if row else pid
+        return got[0] if got else pid
 
-    def _near(self, folded: str, nums: list[str], cands: set[int]) -> tuple[int, float] | None:
-        """The best verified candidate ``(paragraph id, similarity)``: highest similarity, then earliest."""
+    def _prefilter(self, n: np.ndarray | int, sig: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Which candidate rows can pass: the similarity's length bound, and a MinHash estimate of the shingle
+        Jaccard >= ``JACCARD_FLOOR`` (a pair at the threshold has >= 0.38 even with its edits spread to break
+        the most shingles). ``n``/``sig``: the query's folded length and signature (or one per candidate)."""
+        m = self._lens[rows]
+        ok = 2 * np.minimum(n, m) >= self.threshold * (n + m)
+        ok &= (self._sigs[rows] == sig).mean(axis=1) >= JACCARD_FLOOR
+        return ok
+
+    def _verify(self, folded: str, nums: list[str], rows: Iterable[int]) -> tuple[int, float] | None:
+        """The best verified candidate row ``(row, similarity)``: highest similarity, then earliest."""
         from rapidfuzz.distance import Indel
 
-        best: tuple[float, int, int] | None = None
-        n = len(folded)
-        for pid in cands:
-            st = self._para.get(pid)
-            if st is None:
+        best: tuple[float, int] | None = None
+        for row in rows:
+            other = self._folded[row]
+            s = Indel.normalized_similarity(folded, other, score_cutoff=self.threshold)
+            if s < self.threshold or not numbers_agree(nums, numbers(other), self.number_agreement):
                 continue
-            m = len(st.folded)
-            if 2 * min(n, m) / (n + m) < self.threshold:  # the length bound alone rules it out
-                continue
-            s = Indel.normalized_similarity(folded, st.folded, score_cutoff=self.threshold)
-            if s < self.threshold or not numbers_agree(nums, st.numbers, self.number_agreement):
-                continue
-            key = (-s, st.seq, pid)
-            if best is None or key < best:
-                best = key
-        return (best[2], -best[0]) if best else None
+            if best is None or (-s, row) < best:
+                best = (-s, row)
+        return (best[1], -best[0]) if best else None
 
     def assign(self, document_id: int, paragraphs: list[tuple[int, str]]) -> dict[int, int | None]:
         """Match a new document's paragraphs ``[(paragraph id, text), ...]`` (in order) against everything
@@ -525,30 +580,56 @@ class DedupeIndex:
         long_idx = [i for i, f in enumerate(folded) if len(f) >= self.min_near_chars]
         sig = signatures([folded[i] for i in long_idx], self.num_perm, self.seed, self.shingle)
         keys = band_keys(sig, self.bands, self.rows)
-        lo, hi = self._lsh.ranges(keys)
-        row_of = {i: r for r, i in enumerate(long_idx)}
+        key_lists = keys.tolist()
+        base, n_long = len(self._pids), len(long_idx)  # this document's content paragraphs become rows base + r
+        self._reserve(base + n_long)
+        self._sigs[base:base + n_long] = sig
+        self._lens[base:base + n_long] = [len(folded[i]) for i in long_idx]
+
+        # candidate (paragraph, row) pairs: merged buckets (vectorised), recent buckets, and earlier paragraphs
+        # of this document sharing a band; then both cheap filters at once for the whole document
+        q, cand = self._lsh.frozen_pairs(keys)
+        rq, rc = self._lsh.recent_pairs(key_lists)
+        seen_keys: dict[int, list[int]] = {}
+        for r, kl in enumerate(key_lists):
+            for k in kl:
+                earlier = seen_keys.setdefault(k, [])
+                if earlier:
+                    rq.extend([r] * len(earlier))
+                    rc.extend(base + e for e in earlier)
+                earlier.append(r)
+        if rq:
+            q = np.concatenate([q, np.asarray(rq, dtype=np.int64)])
+            cand = np.concatenate([cand, np.asarray(rc, dtype=np.int64)])
+        by_para: dict[int, list[int]] = {}
+        if len(q):
+            width = base + n_long + 1
+            qc = np.unique(q * width + cand)
+            q, cand = qc // width, qc % width
+            ok = self._prefilter(self._lens[base + q], sig[q], cand)
+            for a, c in zip(q[ok].tolist(), cand[ok].tolist()):
+                by_para.setdefault(a, []).append(c)
 
         # content paragraphs: exact, then near, against everything (including this document's earlier ones)
-        for i in long_idx:
+        for r, i in enumerate(long_idx):
             pid, f = paragraphs[i][0], folded[i]
-            r = row_of[i]
             h = exact_hash(f)
-            nums = numbers(f)
             canonical, method, sim = None, None, None
             first = self._exact.get(h)
-            if first is not None and first in self._para:
-                canonical, method, sim = self._para[first].root, "exact", 1.0
-            else:
-                hit = self._near(f, nums, self._lsh.candidates(keys[r], lo[r], hi[r]))
+            if first is not None and first in self._row_of:
+                canonical, method, sim = self._roots[self._row_of[first]], "exact", 1.0
+            elif r in by_para:
+                hit = self._verify(f, numbers(f), by_para[r])
                 if hit is not None:
-                    canonical, method, sim = self._para[hit[0]].root, "near", hit[1]
+                    canonical, method, sim = self._roots[hit[0]], "near", hit[1]
             seq = seq0 + i + 1
-            self._para[pid] = _Stored(document_id, seq, f, nums, canonical if canonical is not None else pid)
+            self._add_row(pid, f, canonical if canonical is not None else pid)
             self._exact.setdefault(h, pid)
-            self._lsh.add(pid, keys[r].tolist())
             out[pid] = canonical
             rows.append((pid, document_id, seq, len(f), h, canonical, method, sim, f,
                          sig[r].astype("<u4").tobytes()))
+        for r, kl in enumerate(key_lists):
+            self._lsh.add(base + r, kl)
         self._write(rows)
         rows = []
 
@@ -580,6 +661,7 @@ class DedupeIndex:
                          1.0 if canonical is not None else None, None, None))
         self._write(rows)
         self._max_seq = seq0 + len(paragraphs)
+        self._set_meta("max_seq", self._max_seq)
         self._lsh.maybe_flush()
         return {pid: out[pid] for pid, _ in paragraphs}
 
