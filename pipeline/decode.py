@@ -199,11 +199,14 @@ def _sniff_utf16_han(data: bytes) -> str | None:
     return None
 
 
+_TEXTY = re.compile(r"[\t\n\r\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
 def _printable_share(text: str) -> float:
+    """Share of characters a Chinese or English document is made of (ASCII, Latin-1, CJK, punctuation)."""
     if not text:
         return 1.0
-    bad = sum(1 for c in text if (c < " " and c not in "\t\n\r\f") or c == "\ufffd")
-    return 1.0 - bad / len(text)
+    return len(_TEXTY.findall(text)) / len(text)
 
 
 @lru_cache(maxsize=1)
