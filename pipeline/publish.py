@@ -127,23 +127,32 @@ def prepare_connection(conn: sqlite3.Connection):
 
 @hookimpl(trylast=True)
 def filters_from_request(request, database, table, datasette):
-    """``?_search=`` on ``paragraphs`` through ``zh_query`` (run last so our context wins)."""
+    """``?_search=`` on ``paragraphs`` through ``zh_query`` (run last so our context wins).
+
+    Only where the database has the index; ``&_zhmode=words`` matches jieba words instead of the exact text.
+    """
     fts = SEARCH_TABLES.get(table)
     if fts is None:
         return None
-    from datasette.filters import FilterArguments
 
-    q = request.args.get("_search", "")
-    mode = "words" if request.args.get("_zhmode") == "words" else "exact"
-    context = {"supports_search": True, "search": q}
-    if not q.strip():
-        return FilterArguments([], extra_context=context)
-    return FilterArguments(
-        [f"id in (select rowid from [{fts}] where [{fts}] match zh_query(:zh_search, :zh_mode))"],
-        params={"zh_search": q, "zh_mode": mode},
-        human_descriptions=[f'text contains "{q}"' if mode == "exact" else f'text has the words of "{q}"'],
-        extra_context=context,
-    )
+    async def inner():
+        from datasette.filters import FilterArguments
+
+        if not await datasette.get_database(database).table_exists(fts):
+            return None
+        q = request.args.get("_search", "")
+        mode = "words" if request.args.get("_zhmode") == "words" else "exact"
+        context = {"supports_search": True, "search": q}
+        if not q.strip():
+            return FilterArguments([], extra_context=context)
+        return FilterArguments(
+            [f"id in (select rowid from [{fts}] where [{fts}] match zh_query(:zh_search, :zh_mode))"],
+            params={"zh_search": q, "zh_mode": mode},
+            human_descriptions=[f'text contains "{q}"' if mode == "exact" else f'text has the words of "{q}"'],
+            extra_context=context,
+        )
+
+    return inner
 
 
 # ---------------------------------------------------------------------------------------------

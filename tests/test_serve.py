@@ -172,6 +172,8 @@ def test_search_words_mode(server, conn):
         text = some(conn, "select text from paragraphs where id = ?", r["id"])
         assert all(w in text for w in ["固定资产", "投资", "增长"])
         assert "<mark>" in r["snippet"] or len(text) > 80
+    table = server.rows("paragraphs", _search="固定资产投资增长", _zhmode="words", _size="max", _col="id")
+    assert {r["id"] for r in table} == {r["id"] for r in rows}
 
 
 def test_compare_across_regions(server, conn):
