@@ -84,7 +84,8 @@ def _normalize(path: str, data: bytes):
     try:
         doc = normalize(data, name=path)
     except InputError as e:
-        raise StageError("decode", str(e) or "not readable as text") from None
+        stage = "normalize" if type(e).__name__ == "EmptyInputError" else "decode"  # no text vs not text
+        raise StageError(stage, str(e) or "not readable as text") from None
     except RecursionError:
         raise StageError("normalize", "input is nested too deeply to parse (RecursionError)") from None
     if not doc.text or not doc.text.strip():
@@ -266,6 +267,14 @@ def _claims(text: str, mentions: list, meta, paragraphs: list[tuple[int, int]]) 
     return rows
 
 
+#: A few scraped lines with every kind of damage the normalizer repairs (pinyin glued after characters,
+#: traditional characters, GBK one-byte-shift mojibake), so warming up loads every table it needs.
+_WARM_TEXT = ("甘孜日?qǐng)?bào) 2017年08月11日\n"
+              "本網(wǎng)訊(本網(wǎng)記者)今年以來(lái),我州全社會(huì)固定資產(chǎn)投資完成187.43億元,同比增長(zhǎng)11%左右,"
+              "完成省定目標(biāo)的43%;170個(gè)州級(jí)重點(diǎn)項(xiàng)目完成投資89.5億元。\n"
+              "2019年1-8月，四川省康定市新开工项目45个，建立“一月一督查”工作机制。\n")
+
+
 def warm_up() -> None:
-    """Load the normalizer's and extractors' tables once (called in each worker before its first document)."""
-    process_document("<warm-up>", "2019年1月至8月，全省完成投资187.43亿元，同比增长11%。\n".encode("utf-8"))
+    """Load the normalizer's and extractors' tables once (in the writer before forking, or in each worker)."""
+    process_document("<warm-up>", _WARM_TEXT.encode("utf-8"))
