@@ -70,7 +70,7 @@ __all__ = ["Claim", "Metric", "Taxonomy", "load_taxonomy", "build_claims", "pars
            "document_parts", "metric_rows", "STATUSES"]
 
 STATUSES = ("actual", "plan", "target", "cumulative")
-NUMERIC_KINDS = ("amount", "percent", "count")
+NUMERIC_KINDS = ("amount", "percent", "count", "quantity")
 _PERCENT_UNITS = {"%", "pp", "times", "‰"}
 
 
@@ -444,12 +444,12 @@ def _resolve(p: _Period, doc: _DocDate | None, ctx_year: int | None) -> tuple[st
 # Cues: status, basis, growth, share
 # --------------------------------------------------------------------------------------------------
 _SHARE_RE = re.compile(
-    r"(?:占|完成|达到?|为)(?:了)?[^，。；、]{0,12}?(?:计划|目标|任务)(?:[^，。；]{0,16}?)的?(?:比例|比重)?(?:为|达)?$")
+    r"(?:占|完成|达到?|为)(?:了)?[^，。；、]{0,12}?(?:计划|目标|任务|总投资)(?:[^，。；]{0,16}?)的?(?:比例|比重)?(?:为|达)?$")
 _SHARE_TOTAL_RE = re.compile(r"占(?P<of>[^，。；、的]{1,12}?)(?:的)?(?:比重|比例)?(?:为|达到?)?$")
 _GROWTH_RE = re.compile(r"(?:同比|环比)?(?:分别)?(?:增长|下降|增速为?|增幅为?|降幅为?|回落|减少|上升|增加|下滑|涨幅为?|提高|负增长)"
                         r"(?:了)?(?:达到?|高达|为)?$")
 # a fall governing the number (同比下降22%, 降幅为3%), not a comparison (增速均低于9.8%)
-_DOWN_TAIL_RE = re.compile(r"(?:下降|降幅|回落|减少|下滑|负增长)(?:了|为|达|分别|幅度为?)*$")
+_DOWN_TAIL_RE = re.compile(r"(?:下降|降幅|回落|减少|下滑|负增长)(?:了|为|达|分别|幅度为?|均|超过?|近|约)*$")
 _LEVEL_RE = re.compile(r"(?:提高|上升|增加|下降|降低)(?:到|至)$")
 _VS_RE = re.compile(r"(?P<cmp>高于|低于|快于|慢于|超过?)(?P<ref>全国|全省|全市|全州|序时进度|[^，。；]{1,8}?)(?:平均水平)?$")
 _BASIS_RE = re.compile(r"两年平均|年均|同比|环比|比上年同期|比去年同期|与去年同期相比|较上年|较去年|比上年|比去年"
@@ -804,7 +804,7 @@ def _percent_metric(s: _Sentence, m: Mention, ctx: _Ctx, tax: Taxonomy, cs: int,
     vs = _VS_RE.search(prefix) if m.unit == "pp" else None
     own = [p for p in reversed(phrases) if cs <= p.start and p.end <= m.start]
     pct_phrase = next((p for p in own if p.kind == "percent"), None)
-    base_phrase = next((p for p in own if p.kind in ("amount", "count") and p.generic is None), None)
+    base_phrase = next((p for p in own if p.kind != "percent" and p.generic is None), None)
     growth = _GROWTH_RE.search(prefix) is not None or (m.direction in ("up", "down") and not share)
     # what lies between this number and the previous one (or the clause start), regions aside:
     # "北京10.7%、浙江10.6%" — 浙江's number continues the list
@@ -821,7 +821,8 @@ def _percent_metric(s: _Sentence, m: Mention, ctx: _Ctx, tax: Taxonomy, cs: int,
             or (ctx.last_base if ctx.continues(text, cs) or (ctx.last_clause_end or -1) >= cs else None)
         if base is None:
             return None
-        metric, basis, how = tax.plan_share_of(base), "占计划", f"share of plan ({share.group()})"
+        basis = "占总投资" if "总投资" in share.group() else "占计划"
+        metric, how = tax.plan_share_of(base), f"share of plan ({share.group()})"
         if metric is None:
             return None
     elif vs and "序时进度" in vs.group("ref") and ctx.last_base and tax.plan_share_of(ctx.last_base):
