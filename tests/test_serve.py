@@ -248,6 +248,12 @@ def test_claims_link_to_their_paragraph(server, conn):
     assert status == 200 and "<mark>" in page
 
 
+def test_paragraph_page_says_when_a_span_is_elsewhere(server, conn):
+    pid, start, end = conn.execute("select id, start, \"end\" from paragraphs order by id limit 1").fetchone()
+    status, page = server.get(f"/-/gongbao/paragraph/{pid}", start=end + 5, end=end + 9)
+    assert status == 200 and "lies outside this paragraph" in page and "<mark>" not in page
+
+
 def test_paragraph_page_errors_are_clean(server):
     assert server.get("/-/gongbao/paragraph/999999")[0] == 404
     assert server.get("/-/gongbao/paragraph/1", start="x", end="2")[0] == 400
