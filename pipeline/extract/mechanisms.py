@@ -55,6 +55,7 @@ _LABEL = regex.compile(r"^[一二三四五六七八九十两双百千万]+大") 
 _MONEY_OR_PLATFORM = regex.compile(r"(?:基金|贷|债|平台)$")
 _SPECIFIC_HEAD = regex.compile(r"(?P<mid>[\p{Han}]{2,8}?)(?P<h>机制|制度)")
 _WORK_MODEL_AFTER = regex.compile(r"的工作(?:机制|模式|方法)")
+_LIST_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)(?![\p{Han}])")
 _MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)|活动|的工作(?:要求|机制|模式)")
 _REFORM_AFTER = regex.compile(r"改革|体制|体系|工作方案|方案")
 
@@ -112,7 +113,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
                                   or after[:1] in "，,。；;、"):
             add(a, b, "mechanism.quoted", allow_in_book=True)
             continue
-        if "、" in q and _WORK_MODEL_AFTER.match(after):
+        if "、" in q and (_WORK_MODEL_AFTER.match(after) or _LIST_MODEL_AFTER.match(after)):
             add(a, b, "mechanism.quoted")
             continue
         if _CAMPAIGN_END.search(q) and not _NOT_CAMPAIGN.search(q) and not _LABEL.match(q):
@@ -169,7 +170,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
             continue
         a = seg_start + trim_left(seg)
         name = text[a:b]
-        stem = text[a: m.start()]
+        stem = name[:-1] if suffix.endswith("制") and suffix != "机制" else text[a: m.start()]
         if len(stem) < 2 or _generic(name) or stem.endswith(("的", "和", "与")) or "等" in stem:
             continue
         if suffix == "模式":

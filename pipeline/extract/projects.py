@@ -58,6 +58,8 @@ _ASPIRATION_BEFORE = regex.compile(_CFG["aspiration_before"])
 _PROPER_TAGS = {"ns", "nr", "nrt", "nz", "nrfg", "eng", "ng"}
 
 _PAREN_BEFORE = regex.compile(r"[（(][^（()）\n，,。；;]{1,12}[）)]$")
+_FULL_REGION_START = regex.compile(r"^\p{Han}{2,6}?(?:省|市|县|区|州|自治州|新区)")
+_QUOTE_BEFORE = regex.compile(r"“[^“”\n，,。；;、]{1,14}”$")
 _PAREN_END = regex.compile(r"[（(][^（()）\n]{1,12}[）)]$")
 _INNER_GENERIC = regex.compile(r"重点工程|重大工程|重点项目|重大项目|标志性工程")
 _FINANCE_WORDS = regex.compile(r"债券|专项债|基金|贷款项目")
@@ -131,6 +133,9 @@ def trim_left(segment: str) -> int:
         start = pos - len(w)
         if start < floor:
             break
+        if (tag == "f" and len(w) == 1 and w in "中上里内外下" and i > 0
+                and len(words[i - 1][0]) >= 2 and words[i - 1][1].startswith(("n", "vn"))):
+            break  # 重点工程中东海大道: 中 closes a category phrase
         verbish = tag != "vn" or len(w) == 1
         compound = len(w) >= 3 and compound_re.search(w) is not None
         if ((verbish and (w in stops or w.endswith(long_stops))) or compound or w in ("的", "之")
@@ -195,6 +200,11 @@ def _clause_start(text: str, i: int, floor: int = 0) -> int:
         if ch in "）)":
             m = _PAREN_BEFORE.search(text, max(floor, j - 14), j + 1)
             if m:
+                j = m.start() - 1
+                continue
+        if ch == "”" and j + 1 < len(text) and text[j + 1] not in CLAUSE_PUNCT:
+            m = _QUOTE_BEFORE.search(text, max(floor, j - 16), j + 1)
+            if m:  # “四好农村路”提升改造: a quoted word inside a list item
                 j = m.start() - 1
                 continue
         if ch in CLAUSE_PUNCT or ch.isspace():
@@ -334,7 +344,8 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
         return []
     if _ASPIRATION_BEFORE.search(text[max(0, a - 4):a]):
         return []
-    if not has_proper_name(core[: -len(suffix)], suffix):
+    located = name != core and _FULL_REGION_START.match(name) and len(core) - len(suffix) >= 4
+    if not located and not has_proper_name(core[: -len(suffix)], suffix):
         return []
     return [(a, b, "project.suffix")]
 
@@ -395,7 +406,7 @@ def extract_projects(text: str) -> list[Mention]:
     for m in _QUOTED.finditer(text):
         q, tail = m.group("q"), m.group("tail")
         after = text[m.end(): m.end() + 3]
-        if _BAD_NEXT.match(after) or "、" in q or "，" in q:
+        if _BAD_NEXT.match(after) or "，" in q or ("、" in q and tail not in ("工程", "计划")):
             continue
         if tail in ("工程", "计划") and (_NUMERAL_START.match(q) or len(q) >= 4) and not _PLAN_WORDS.search(q):
             add(m.start(), m.end(), "project.quoted")
