@@ -105,8 +105,13 @@ def test_table_search_box(browser, server, artifacts_dir):  # noqa: F811
     box.send_keys("187.43亿元")
     box.submit()
     text = open_page(browser, browser.current_url, artifacts_dir / "browser_table_search.png")
-    assert "187.43亿元" in text
-    assert "1 row" in text or "rows" in text
+    conn = sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True)
+    n = conn.execute("select count(*) from paragraphs where text like '%187.43亿元%'").fetchone()[0]
+    conn.close()
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.rows-and-columns tbody tr")
+    assert n > 0 and len(rows) == n
+    assert all("187.43亿元" in r.find_element(By.CSS_SELECTOR, "td.col-text").text for r in rows)
+    assert f"{n} row" in text and 'text contains "187.43亿元"' in text
 
 
 def test_compare_a_metric_across_regions(browser, server, artifacts_dir):  # noqa: F811
