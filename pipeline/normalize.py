@@ -110,16 +110,23 @@ class Normalized:
 
 
 def _repairs_of(entry: _Logged) -> list[Repair]:
-    if entry.after is not None:
-        spans = _diff_runs(entry.before, entry.after)
-        pieces = [(s, e, entry.after[s:e], "") for s, e in spans]
-    else:
-        pieces = [(e.start, e.end, e.after, e.note) for e in entry.edits]
-    out = []
-    for s, e, after, note in pieces:
-        rs, re_ = entry.omap.raw_span(s, e)
-        stage = entry.stage
-        out.append(Repair(stage, rs, re_, entry.before[s:e], after, note))
+    if entry.after is None:
+        return [Repair(entry.stage, *entry.omap.raw_span(e.start, e.end), entry.before[e.start:e.end], e.after,
+                       e.note) for e in entry.edits]
+    # a length-preserving stage: runs of changed characters, split where their raw sources are not adjacent
+    # (網(wǎng)訊 → 网讯 is two repairs, 網 and 訊, each at its own raw offset)
+    out: list[Repair] = []
+    for s, e in _diff_runs(entry.before, entry.after):
+        run_start = s
+        rs, re_ = entry.omap.raw_span(s, s + 1)
+        for i in range(s + 1, e + 1):
+            nxt = entry.omap.raw_span(i, i + 1) if i < e else None
+            if nxt is not None and nxt[0] == re_:
+                re_ = nxt[1]
+                continue
+            out.append(Repair(entry.stage, rs, re_, entry.before[run_start:i], entry.after[run_start:i]))
+            if nxt is not None:
+                run_start, (rs, re_) = i, nxt
     return out
 
 
