@@ -56,6 +56,7 @@ _CN_D = "〇○零oOＯО一二三四五六七八九"
 _YMD = regex.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})(?!\d)日?")
 _CN_YMD = regex.compile(rf"(?P<y>[{_CN_D}]{{4}})年(?P<m>[一二三四五六七八九十]{{1,2}})月(?:(?P<d>[一二三四五六七八九十]{{1,3}})日)?")
 _MASTHEAD = regex.compile(r"^\s*(?P<media>(?P<stem>\p{Han}{2,8}?)(?:日报|晚报|早报|商报|新闻|日))")
+_SOURCE_MEDIA = regex.compile(r"^\s*(?:来源|稿源|转自)[:：]\s*(?P<media>(?P<stem>\p{Han}{2,8}?)(?:日报|晚报|早报|新闻网|电视台))")
 _DATELINE = regex.compile(r"(?:新华社|中新社|中新网|人民网|央视网|本报|记者\s*\p{Han}{2,3}\s*)?"
                           r"(?P<place>\p{Han}{2,4}?)(?:\d{1,2}月\d{1,2}日)?(?:电|报道)")
 _GOV_SIGNATURE = regex.compile(r"^\s*(?:中共)?(?P<name>\p{Han}{2,10}?(?:省|市|县|区|州|自治州|自治区|自治县|旗))"
@@ -71,8 +72,11 @@ _YEAR = regex.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?:年|-\d{1,2})")
 _DEICTIC = {
     "province": regex.compile(r"我省|全省|省委|省政府|本省|省人大|省长"),
     "city": regex.compile(r"我市|全市|市委|市政府|本市|市长|我州|全州|州委|州政府|本州|州长"),
-    "county": regex.compile(r"我县|全县|县委|县政府|本县|县长|我区|全区|区委|区政府|本区|区长"),
+    "county": regex.compile(r"我县|全县|县委|县政府|本县|县长"),
 }
+# 区 words speak for a district, or for an autonomous region (宁夏: 全区 = the whole region)
+_DEICTIC_QU = regex.compile(r"我区|全区|区委|区政府|本区|区长")
+_AUTONOMOUS = regex.compile(r"自治区")
 
 
 def _cn_number(s: str) -> int:
@@ -145,6 +149,8 @@ def _region_from_stem(stem: str, context=None):
 
 def _region_by_deixis(text: str, found) -> tuple[object, str] | None:
     counts = {lvl: len(p.findall(text)) for lvl, p in _DEICTIC.items()}
+    qu = len(_DEICTIC_QU.findall(text))
+    counts["province" if _AUTONOMOUS.search(text) else "county"] += qu
     level, n = max(counts.items(), key=lambda kv: kv[1])
     if n == 0:
         return None
@@ -195,6 +201,14 @@ def document_meta(text: str) -> DocMeta:
             region = r
             ev.append(("region", f"masthead: {m['media']}"))
     national = bool(title and _NATIONAL.search(title))
+    if region is None:
+        for ln in lines[:6]:
+            sm = _SOURCE_MEDIA.match(ln)
+            r = _region_from_stem(sm["stem"]) if sm else None
+            if r is not None:
+                region = r
+                ev.append(("region", f"source: {sm['media']}"))
+                break
     # 2. dateline in the first lines (an agency's dateline says little about a national story)
     if region is None and not national:
         for ln in lines[:6]:

@@ -87,6 +87,15 @@ def test_dateline_and_national_title():
     assert national.region_adcode is None
 
 
+def test_source_line_and_autonomous_region_deixis():
+    text = ("1—7月全区扩大有效投资重大项目推进情况\n来源：宁夏日报\n"
+            "1—7月,全区重大项目加速推进。中卫市增长36.4%,吴忠市增长7.5%。自治区住房和城乡建设厅1个。")
+    m = document_meta(text)
+    assert (m.region_adcode, m.evidence_dict()["region"]) == ("640000", "source: 宁夏日报")
+    without_source = document_meta(text.replace("来源：宁夏日报\n", ""))
+    assert without_source.region_adcode == "640000"  # 全区 + 自治区: the autonomous region
+
+
 def test_empty_text():
     m = document_meta("")
     assert m == DocMeta()

@@ -51,6 +51,7 @@ _CAMPAIGN = regex.compile(_CFG["campaign"])
 _SINGLE_ZHI_OK = regex.compile(_CFG["single_zhi_heads"])
 
 _DIGIT = regex.compile(r"\d")
+_YEAR_CAMPAIGN = regex.compile(r"(?<=\p{Han}{3})年(?=活动)")
 _LABEL = regex.compile(r"^[一二三四五六七八九十两双百千万]+大")  # “三大行动”: a package label
 _MONEY_OR_PLATFORM = regex.compile(r"(?:基金|贷|债|平台)$")
 _SPECIFIC_HEAD = regex.compile(r"(?P<mid>[\p{Han}]{2,8}?)(?P<h>机制|制度)")
@@ -185,7 +186,12 @@ def extract_mechanisms(text: str) -> list[Mention]:
             continue
         add(a, b, "mechanism.suffix", allow_in_book=(suffix == "模式"))
 
-    # 6. named campaigns
+    # 6. named campaigns (…专项行动; 扩大有效投资年活动 → 扩大有效投资年)
+    for m in _YEAR_CAMPAIGN.finditer(text):
+        seg_start = max(_clause_start(text, m.start()), m.start() - 20)
+        a = seg_start + trim_left(text[seg_start: m.end() - 1])
+        if m.end() - a >= 4 and not _DIGIT.search(text[a: m.end()]):
+            add(a, m.end(), "mechanism.campaign")
     for m in _CAMPAIGN.finditer(text):
         seg_start = max(_clause_start(text, m.start()), m.start() - 20)
         a = seg_start + trim_left(text[seg_start: m.start()])

@@ -58,6 +58,8 @@ _ASPIRATION_BEFORE = regex.compile(_CFG["aspiration_before"])
 _PROPER_TAGS = {"ns", "nr", "nrt", "nz", "nrfg", "eng", "ng"}
 
 _PAREN_BEFORE = regex.compile(r"[（(][^（()）\n，,。；;]{1,12}[）)]$")
+# a named works phase or type makes a long name specific (…气田开发项目, …疾病控制中心迁建项目)
+_SPECIFIC_WORKS = regex.compile(r"(?:迁建|扩建|改扩建|技改|开发|[一二三四五六七八九]期)(?:项目|工程)$")
 _FULL_REGION_START = regex.compile(r"^\p{Han}{2,6}?(?:省|市|县|区|州|自治州|新区)")
 _QUOTE_BEFORE = regex.compile(r"“[^“”\n，,。；;、]{1,14}”$")
 _PAREN_END = regex.compile(r"[（(][^（()）\n]{1,12}[）)]$")
@@ -345,7 +347,9 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
     if _ASPIRATION_BEFORE.search(text[max(0, a - 4):a]):
         return []
     located = name != core and _FULL_REGION_START.match(name) and len(core) - len(suffix) >= 4
-    if not located and not has_proper_name(core[: -len(suffix)], suffix):
+    works = _SPECIFIC_WORKS.search(core)
+    specific = works is not None and works.start() >= 4
+    if not located and not specific and not has_proper_name(core[: -len(suffix)], suffix):
         return []
     return [(a, b, "project.suffix")]
 
