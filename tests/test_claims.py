@@ -285,3 +285,18 @@ def test_any_text_gives_well_formed_claims(text, date):
     for c in build_claims(text, mentions, meta=meta, paragraphs=[(0, len(text))]):
         assert 0 <= c.start <= c.end <= len(text) and c.mention_indexes[0] < len(mentions)
         assert c.period_start is None or c.period_end is None or c.period_start <= c.period_end
+
+
+@needs_shared
+@pytest.mark.parametrize("path", dev_paths(), ids=lambda p: p.name)
+def test_broken_copies_give_the_same_claims(path):
+    """The devcorpus' broken copies (mojibake, pinyin, traditional characters) yield the clean text's claims."""
+    broken = DEVCORPUS / "broken" / path.name
+    if not broken.exists():
+        pytest.skip(f"no broken copy of {path.name}")
+
+    def figures(p: Path) -> set:
+        return {(c.metric, c.value, c.region_adcode, c.period_start, c.period_end, c.status) for c in claims_of(p)[1]}
+
+    clean = figures(path)
+    assert clean and figures(broken) == clean
