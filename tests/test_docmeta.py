@@ -96,6 +96,11 @@ def test_source_line_and_autonomous_region_deixis():
     assert without_source.region_adcode == "640000"  # 全区 + 自治区: the autonomous region
 
 
+def test_a_period_is_not_a_date():
+    m = document_meta("1-2月广东经济数据出炉\n2021年1-2月，广东经济持续稳定恢复。")
+    assert m.date == "2021" and m.region_adcode == "440000"
+
+
 def test_empty_text():
     m = document_meta("")
     assert m == DocMeta()

@@ -27,6 +27,7 @@ import regex
 
 from ..mention import Mention
 from ..rules import load_yaml, rule_file
+from ..segment import posseg
 from .projects import Spans, _clause_start, lexicon, trim_left
 
 __all__ = ["extract_mechanisms"]
@@ -117,7 +118,8 @@ def extract_mechanisms(text: str) -> list[Mention]:
         if "、" in q and (_WORK_MODEL_AFTER.match(after) or _LIST_MODEL_AFTER.match(after)):
             add(a, b, "mechanism.quoted")
             continue
-        if _CAMPAIGN_END.search(q) and not _NOT_CAMPAIGN.search(q) and not _LABEL.match(q):
+        if (_CAMPAIGN_END.search(q) and not _NOT_CAMPAIGN.search(q) and not _LABEL.match(q)
+                and not (q.endswith("年") and posseg(q)[-1][0] != "年")):  # 项目年, not 就地过年
             add(a, b, "mechanism.quoted", allow_in_book=True)
             continue
         if "、" not in q and _MODEL_AFTER.match(after):
