@@ -67,6 +67,7 @@ _NATIONAL = regex.compile(r"全国|中国|我国|各地|\d+(?:个)?省(?:份|区
 _OUTLINE = regex.compile(r"^\s*(?:[一二三四五六七八九十]+(?:[、是要]|\s)|第[一二三四五六七八九十]+|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|……|目录|提纲|篇[一二三四五六七八九十]+\s*$)")
 _SENT_END = regex.compile(r"[。！？；]")
 _REPORTED_PAST = regex.compile(r"(?:刚刚过去的|过去一年[，,]?即?)\s*(?P<y>(?:19|20)\d{2})年")
+_TARGET_BEFORE = regex.compile(r"(?<!截)(?:到|至)$")  # 到2025年: a target, not the time of writing
 _YEAR = regex.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?:年|-\d{1,2})")
 
 # deictic words → the level of region the document speaks for
@@ -137,7 +138,7 @@ def _find_date(lines: list[str], text: str) -> tuple[str | None, str | None]:
     m = _REPORTED_PAST.search(text)
     if m:
         return _iso(int(m["y"]) + 1), f"reviews {m['y']} as past: {m.group(0)}"
-    years = [int(x["y"]) for x in _YEAR.finditer(text)]
+    years = [int(x["y"]) for x in _YEAR.finditer(text) if not _TARGET_BEFORE.search(text, max(0, x.start() - 2), x.start())]
     years = [y for y in years if 1949 <= y <= 2100]
     if years:
         return _iso(max(years)), "latest year mentioned (weak)"

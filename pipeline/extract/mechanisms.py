@@ -64,7 +64,7 @@ _REFORM_AFTER = regex.compile(r"改革|体制|体系|工作方案|方案")
 
 def _generic(name: str) -> bool:
     gen = lexicon("mechanism_generic")
-    if name in gen or name.endswith(("新模式", "新机制", "新制度")):
+    if name in gen or name.endswith(("新模式", "新机制", "新制度", "政策机制", "体制机制", "市场化机制")):
         return True
     return _generic_tail_re().match(name) is not None
 
