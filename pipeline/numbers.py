@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import NamedTuple
 
 #: Chinese digits (``两`` and ``〇`` included; the Latin ``o``/``O`` of scraped years only positionally).
@@ -50,6 +51,11 @@ def parse_arabic(s: str) -> Decimal | None:
     >>> parse_arabic("1,2") is None
     True
     """
+    if s.isascii() and "," not in s:
+        try:
+            return Decimal(s)
+        except InvalidOperation:
+            return None
     t = s.replace(",", "").replace("，", "")
     if "," in s:
         head, *groups = s.split(".")[0].split(",")
@@ -141,14 +147,21 @@ def parse_chinese_int(s: str) -> int | None:
     return total + section + part if seen_any else None
 
 
+_SCALE_WORDS = tuple(sorted(SCALES, key=len, reverse=True))
+_SCALE_CHARS = frozenset("".join(SCALES))
+
+
 def _scale_of(s: str) -> tuple[str, int]:
     """Split a trailing run of 万/亿 (or a scale word) off ``s``: ('187.43', 10**8) for '187.43亿'."""
-    for word in sorted(SCALES, key=len, reverse=True):
+    if s[-1] not in _SCALE_CHARS:
+        return s, 1
+    for word in _SCALE_WORDS:
         if s.endswith(word) and len(s) > len(word):
             return s[: -len(word)], SCALES[word]
     return s, 1
 
 
+@lru_cache(maxsize=65536)
 def parse_number(s: str, *, positional: bool = False) -> Num | None:
     """Parse one numeral as matched by the ``number`` fragment; None when it is not a number.
 

@@ -139,14 +139,11 @@ def direction_of(text: str, start: int) -> str | None:
     seg = _COMMA.split(clause)[-1] if clause else ""
     if not seg:
         return None
-    best = None  # (end, start, direction) of the nearest direction word
-    for name, d in (("direction_up", "up"), ("direction_down", "down")):
-        for w in _words_rx(name).finditer(seg, overlapped=True):
-            if best is None or w.end() > best[0] or (w.end() == best[0] and w.start() < best[1]):
-                best = (w.end(), w.start(), d)
-    if best is None:
+    last = _direction_rx().search(seg)  # reverse search: the nearest word before the number
+    if last is None:
         return None
-    end, _, d = best
+    d = "up" if last.lastgroup == "up" else "down"
+    end = last.end()
     if _words_rx("share_words").search(seg, end):
         return None  # 增长20%，占… / 增长…占全部的X%
     if seg[end:].startswith(("到", "至", "为")) and not seg[:end].endswith(("增速", "增幅", "降幅", "涨幅", "跌幅")):
@@ -154,16 +151,26 @@ def direction_of(text: str, start: int) -> str | None:
     return d
 
 
+@lru_cache(maxsize=None)
+def _direction_rx() -> regex.Pattern:
+    """The direction words, searched backwards (``(?r)``) so the first hit is the nearest one."""
+    def alt(name):
+        return "|".join(regex.escape(w) for w in sorted(_lex(name), key=len, reverse=True))
+
+    return regex.compile(f"(?r)(?P<up>{alt('direction_up')})|(?P<down>{alt('direction_down')})")
+
+
 def basis_of(text: str, start: int) -> str | None:
     """同比 / 环比 / 两年平均 when the clause before the number says so."""
     clause = _clause_before(text, start, 30)
-    basis = None
-    pos = -1
-    for w, b in _lex("basis_words").items():
-        i = clause.rfind(w)
-        if i > pos:
-            pos, basis = i, b
-    return basis
+    hit = _basis_rx().search(clause)
+    return _lex("basis_words")[hit.group()] if hit else None
+
+
+@lru_cache(maxsize=None)
+def _basis_rx() -> regex.Pattern:
+    words = sorted(_lex("basis_words"), key=len, reverse=True)
+    return regex.compile("(?r)" + "|".join(regex.escape(w) for w in words))
 
 
 @lru_cache(maxsize=None)

@@ -1,0 +1,224 @@
+"""Numeric extraction on real report text: accuracy against the gold files (with evaluate.py's own
+matching), span invariants, document-date resolution, and bounded time on hostile input."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, DEVCORPUS, GOLD, SHARED, dev_paths, needs_shared, seed_paths
+from pipeline.extract.numeric import extract_numeric
+from pipeline.mention import Mention
+
+NUMERIC = {"amount", "percent", "count", "quantity", "date"}
+SCORED = ("amount", "percent", "count")
+
+
+def _evaluate_module():
+    path = SHARED / "tools" / "evaluate.py"
+    if not path.exists():
+        pytest.skip("../shared/tools/evaluate.py is not beside this checkout")
+    spec = importlib.util.spec_from_file_location("shared_evaluate", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _normalized(path: Path) -> str:
+    from pipeline.normalize import normalize
+
+    return normalize(path.read_bytes(), name=path.name).text
+
+
+def _predict(path: Path) -> list[dict]:
+    """What ``gongbao extract --format jsonl`` prints for the numeric kinds (same library calls)."""
+    from pipeline.extract import extract_document
+    from pipeline.normalize import normalize
+
+    doc = normalize(path.read_bytes(), name=path.name)
+    return [m.to_json() for m in extract_document(doc, use_model=False, kinds=NUMERIC)]
+
+
+def _score(gold_dir: Path, docs_dir: Path) -> dict:
+    ev = _evaluate_module()
+    tp = dict.fromkeys(SCORED, 0)
+    ng = dict.fromkeys(SCORED, 0)
+    np_ = dict.fromkeys(SCORED, 0)
+    errors = []
+    for gf in sorted(gold_dir.glob("*.json")):
+        gold = json.loads(gf.read_text(encoding="utf-8"))
+        preds = _predict(docs_dir / gold["doc"])
+        for kind in SCORED:
+            g = [m for m in gold["mentions"] if m["kind"] == kind]
+            p = [m for m in preds if m["kind"] == kind]
+            hit, missed, spurious = ev.align(kind, g, p)
+            tp[kind] += hit
+            ng[kind] += len(g)
+            np_[kind] += len(p)
+            errors += [(gold["doc"], "missed", m["text"]) for m in missed]
+            errors += [(gold["doc"], "spurious", m["text"]) for m in spurious]
+    out = {}
+    for kind in SCORED:
+        prec = tp[kind] / np_[kind] if np_[kind] else 0.0
+        rec = tp[kind] / ng[kind] if ng[kind] else 1.0
+        out[kind] = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"f1": out, "errors": errors}
+
+
+@needs_shared
+def test_seed_gold_f1_at_least_095():
+    r = _score(GOLD, SHARED / "seeds")
+    for kind, f1 in r["f1"].items():
+        assert f1 >= 0.95, f"{kind} F1 {f1:.3f} on the seeds; errors: {r['errors'][:20]}"
+
+
+@needs_shared
+def test_devcorpus_gold_f1_at_least_095():
+    r = _score(DEVCORPUS / "gold", DEVCORPUS)
+    for kind, f1 in r["f1"].items():
+        assert f1 >= 0.95, f"{kind} F1 {f1:.3f} on the devcorpus; errors: {r['errors'][:20]}"
+
+
+def _all_texts() -> list[tuple[str, str]]:
+    paths = list(seed_paths()) + list(dev_paths()) + sorted(CORPUS.glob("*.txt"))
+    return [(p.name, _normalized(p)) for p in paths]
+
+
+def test_spans_rules_and_no_overlap_on_real_text():
+    texts = _all_texts()
+    assert texts, "no documents found"
+    total = 0
+    for name, text in texts:
+        ms = extract_numeric(text, doc_date="2021-11-01")
+        total += len(ms)
+        for m in ms:
+            assert m.kind in NUMERIC
+            assert m.text == text[m.start:m.end], (name, m)
+            assert m.rule.startswith(m.kind + "."), (name, m.rule)
+        for a, b in zip(ms, ms[1:]):
+            assert a.end <= b.start, (name, a.text, b.text)
+    assert total > 300
+
+
+def test_gold_style_mentions_in_a_real_paragraph():
+    p = seed_paths()[0]
+    text = _normalized(p)
+    got = {(m.kind, m.text, m.value) for m in extract_numeric(text)}
+    assert ("amount", "187.43亿元", 18743000000.0) in got
+    assert ("percent", "11%左右", 11.0) in got
+    assert ("count", "170个州级重点项目", 170.0) in got
+    assert ("amount", "460.00亿元以上", 46000000000.0) in got
+    # the paragraph's headline number 逐一分析 / 258个 never become money
+    assert not any(m.kind == "amount" and m.text.endswith("个") for m in extract_numeric(text))
+
+
+def test_mention_json_shape():
+    (m,) = [x for x in extract_numeric("完成投资约5000万至1亿元") if x.kind == "amount"]
+    d = m.to_json()
+    assert d["kind"] == "amount" and d["rule"] == "amount.range"
+    assert d["value"] == 5e7 and d["value_max"] == 1e8 and d["currency"] == "CNY" and d["qualifier"] == "约"
+    assert isinstance(m, Mention)
+
+
+@pytest.mark.parametrize("doc_date,text,value,relative", [
+    ("2019-09-20", "1—8月，全市固定资产投资增长8.5%", "2019-01/2019-08", None),
+    ("2019-09-20", "一至四月份，招商引资到位资金增长", "2019-01/2019-04", None),
+    ("2019-09-20", "上半年，全市经济运行平稳", "2019-01/2019-06", None),
+    ("2019-09-20", "三季度，项目集中开工", "2019-07/2019-09", None),
+    ("2017-08-11", "今年以来，全社会固定资产投资完成187.43亿元", "2017-01/2017-08", None),
+    ("2019-09-20", "截至5月底，已开工86个", "2019-05", None),
+    ("2022-02-01", "去年全市地区生产总值增长", "2021", None),
+    (None, "1-7月，全市固定资产投资增长8.5%", "--01/--07", True),
+    (None, "今年以来，全社会固定资产投资", "--01/..", True),
+])
+def test_periods_resolve_against_document_date(doc_date, text, value, relative):
+    dates = [m for m in extract_numeric(text, doc_date=doc_date) if m.kind == "date"]
+    assert dates, text
+    assert dates[0].value == value
+    assert dates[0].relative is relative
+
+
+def test_full_dates_need_no_document_date():
+    (d,) = [m for m in extract_numeric("二oo五年四月二十七日召开") if m.kind == "date"]
+    assert d.value == "2005-04-27" and d.relative is None
+
+
+def test_invalid_calendar_dates_are_dropped():
+    assert not [m for m in extract_numeric("2019年2月30日") if m.kind == "date" and m.value == "2019-02-30"]
+
+
+# --- hostile input: bounded time ---------------------------------------------------------------------
+
+HOSTILE = {
+    "digits": "1" * 200_000,
+    "chinese_numerals": "一" * 200_000,
+    "one_amount_repeated": "187.43亿元，" * 25_000,
+    "one_count_repeated": "1个" * 60_000,
+    "thousands_commas": "1," * 100_000,
+    "list_without_unit": "、1" * 60_000,
+    "ranges_without_unit": "1-" * 60_000,
+    "qualifiers": "超过" * 60_000,
+    "quotes": "“" * 200_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_input_finishes_in_bounded_time(name):
+    text = HOSTILE[name]
+    t0 = time.perf_counter()
+    ms = extract_numeric(text)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 30, f"{name}: {elapsed:.1f} s for {len(text):,} chars"
+    for m in ms[:50]:
+        assert m.text == text[m.start:m.end]
+
+
+def test_time_grows_linearly():
+    unit = "今年以来，全社会固定资产投资完成187.43亿元，同比增长11%左右，170个州级重点项目完成投资122.73亿元。"
+    extract_numeric(unit)
+    small, big = unit * 500, unit * 2000
+    t0 = time.perf_counter()
+    extract_numeric(small)
+    t1 = time.perf_counter()
+    n = len(extract_numeric(big))
+    t2 = time.perf_counter()
+    assert n == 2000 * 5
+    assert (t2 - t1) < 12 * max(t1 - t0, 0.01), f"4× text took {(t2 - t1) / max(t1 - t0, 1e-9):.1f}× time"
+
+
+# --- property: every mention is a faithful span --------------------------------------------------------
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = ["1", "2", "0", "9", ".", ",", "，", "、", "%", "％", "‰", "-", "—", "至", "一", "二", "两", "十", "百",
+          "千", "万", "亿", "〇", "点", "多", "余", "元", "美元", "人民币", "个", "项", "次", "家", "人", "倍",
+          "成", "百分点", "公里", "千瓦", "吨", "亩", "年", "月", "日", "季度", "上半年", "以来", "今年", "约",
+          "超过", "突破", "以上", "左右", "增长", "下降", "同比", "“", "”", "《", "》", "第", "项目", "企业",
+          "投资", "GDP", "×", "MW", "翻一番", "零增长", "百分之", "\n", " "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.sampled_from([None, "2019-09-20", "2017"]))
+def test_mentions_are_exact_non_overlapping_spans(pieces, doc_date):
+    text = "".join(pieces)
+    ms = extract_numeric(text, doc_date=doc_date)
+    for m in ms:
+        assert 0 <= m.start < m.end <= len(text)
+        assert m.text == text[m.start:m.end]
+        assert m.rule and m.kind in NUMERIC
+        if m.kind in ("amount", "percent", "count", "quantity"):
+            assert isinstance(m.value, float) and m.value >= 0
+    for a, b in zip(ms, ms[1:]):
+        assert a.end <= b.start
+
+
+def test_package_does_not_import_benchmark_extras():
+    root = Path(__file__).resolve().parents[1] / "pipeline"
+    for py in root.rglob("*.py"):
+        src = py.read_text(encoding="utf-8")
+        assert "import jionlp" not in src and "recognizers" not in src, py
