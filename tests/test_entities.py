@@ -148,6 +148,13 @@ def test_region_context_from_document_meta():
     assert [m.adcode for m in extract_entities(sentence, meta=changchun) if m.kind == "region"] == ["220104"]
 
 
+def test_home_region_outranks_other_places_named():
+    text = "朝阳区召开会议。长春市代表团来访。"
+    beijing = DocMeta(region_adcode="110000", region_name="北京市", region_level="province")
+    assert [m.adcode for m in extract_entities(text, meta=beijing) if m.text == "朝阳区"] == ["110105"]
+    assert [m.adcode for m in extract_entities(text) if m.text == "朝阳区"] == ["220104"]
+
+
 @pytest.mark.parametrize("text", [
     "推动全州上下形成了良好工作氛围",
     "白云水库除险加固工程初设获得批复",

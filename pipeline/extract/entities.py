@@ -185,6 +185,21 @@ def _short_stands_alone(text: str, hit: _Hit, books) -> str | None:
     return "short_form"
 
 
+def _unique_within(forms, codes) -> "gz.Form | None":
+    """The one candidate lying inside the document's own region (朝阳区 in a 北京 report), if any."""
+    if len(forms) < 2 or not codes:
+        return None
+    inside = []
+    for f in forms:
+        code = f.region.adcode or ""
+        for c in codes:
+            prefix = c[:2] if c.endswith("0000") else c[:4] if c.endswith("00") else c
+            if code.startswith(prefix):
+                inside.append(f)
+                break
+    return inside[0] if len(inside) == 1 else None
+
+
 def _municipal_district(r) -> bool:
     """A district of 北京/天津/上海/重庆, whose city entry only repeats the province."""
     parent = gz.get(r.parent_adcode) if r.parent_adcode else None
@@ -244,11 +259,10 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
                 context.append(r.province_adcode)
     context = list(dict.fromkeys(context))
 
+    home_ctx = gz.ancestors(home) if home else ()
     out: list[Mention] = []
-    prev: Mention | None = None
     for h in hits:
-        if out and out[-1] is not prev:
-            prev = out[-1]
+        prev = out[-1] if out else None
         if not h.forms:  # an unlisted government name (天城县)
             if _in_org_name(text, h.end):
                 continue
@@ -281,7 +295,8 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
             if not plausible:
                 continue
             forms = plausible
-        f = _resolve_in_chain(forms, prev, h) or gz.resolve(forms, context)
+        f = (_resolve_in_chain(forms, prev, h) or _unique_within(forms, home_ctx)
+             or gz.resolve(forms, context))
         if f is None:
             # ambiguous: keep full forms without a code, drop bare names
             if not full:
