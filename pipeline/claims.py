@@ -457,7 +457,7 @@ _BASIS_RE = re.compile(r"两年平均|年均|同比|环比|比上年同期|比�
 # words in a growth clause that do not name anything (so the clause inherits the sentence's metric)
 _FILLER_RE = re.compile(r"两年平均|年均|同比|环比|比上年同期|比去年同期|与去年同期相比|较上年同期|较上年|较去年|比上年|比去年"
                         r"|比(?:19|20)\d\d年(?:同期)?|总量|全年|累计|分别|其中|增速|增幅|降幅|同期|均|仍|继续|也|则|达到?|为|了"
-                        r"|[“”\"'、\s]")
+                        r"|折合(?:美元)?|按美元计|以美元计|[“”\"'、（）()\s]")
 _PLAN_CUE = re.compile(r"计划(?!完成)|年度任务")
 _TARGET_CUE = re.compile(r"力争|确保|争取|预计|有望|力求|目标|预期|明确|拟|将达|要达到|必须达")
 _CUMULATIVE_CUE = re.compile(r"累计")
@@ -491,6 +491,7 @@ class _Ctx:
     last_base: str | None = None  # metric of the last actual amount/count claim in the sentence
     last_percent_metric: str | None = None
     last_subject: str | None = None
+    last_currency: str | None = None  # currency of the last amount claim (a growth of a USD sum is in USD)
     last_clause_end: int | None = None  # end of the clause of the last claim
     last_number: tuple | None = None  # (end, gave a claim) of the last number read
 
@@ -787,9 +788,14 @@ def _level_metric(s: _Sentence, m: Mention, ctx: _Ctx, tax: Taxonomy, cs: int, c
                    and not any(m.end <= q.start < p.start and q.kind == "count" for q in phrases)), None)
         if ev is not None and not any(x.kind == "count" and m.end <= x.start < ce for _, x in s.mentions):
             cands.insert(0, ev)
-    if not cands and m.kind == "amount" and len(_FILLER_RE.sub("", prefix)) <= 2:
-        # (d) a bare number continuing the sentence (…，达到4211亿元): the nearest phrase before it
-        cands += [p for p in reversed(phrases) if p.kind == m.kind and s.start <= p.start and p.end <= cs]
+    words = prefix
+    for _, x in s.mentions:  # the clause's other figures (…11.6%（折合158.4亿美元) are not words naming a thing
+        if x.kind in NUMERIC_KINDS and cs <= x.start and x.end <= m.start:
+            words = words.replace(x.text, "")
+    if not cands and m.kind == "amount" and len(_FILLER_RE.sub("", re.sub(r"增长|下降", "", words))) <= 2:
+        # (d) a bare number continuing the sentence (…，达到4211亿元; …11.6%（折合158.4亿美元): the nearest
+        # phrase before it
+        cands += [p for p in reversed(phrases) if p.kind == m.kind and s.start <= p.start and p.end <= m.start]
     metric = subject = None
     metric_pos = m.start
     for p in cands:
@@ -819,6 +825,7 @@ def _level_metric(s: _Sentence, m: Mention, ctx: _Ctx, tax: Taxonomy, cs: int, c
             subject = _sector_subject(s, m, metric_pos, cs)
     if not met.status:
         ctx.last_base, ctx.last_subject = metric, subject
+        ctx.last_currency = (m.currency or "CNY") if m.kind == "amount" else None
     return metric, subject, None, float(m.value), metric_pos, _phrase_at(s, metric_pos)
 
 
@@ -891,6 +898,8 @@ def _percent_metric(s: _Sentence, m: Mention, ctx: _Ctx, tax: Taxonomy, cs: int,
     met = tax.metric(metric)
     if basis is None and met.base and tax.growth_of(met.base) == metric:
         basis = _basis_of(prefix, m)  # a growth rate named by its own phrase (GDP增速…北京10.7%)
+    if basis and basis != "占计划" and (re.search(r"美元", prefix) or inherited and ctx.last_currency == "USD"):
+        basis += "（按美元计）"  # 折合158.4亿美元，同比增长17.6%: not the yuan growth of the same figure
     lo = s.start if met.subject_from == "sentence" else min(cs, metric_pos)
     subject = _subject_before(s, tax, lo, m.start, projects=False, counts=False)[1]
     if subject is None and (inherited or share):
