@@ -4,14 +4,16 @@ A mention (``43亿元``) is evidence; a *claim* is what researchers compare::
 
     柞水县 · 重点项目完成投资 · 2020-01-01…2020-05-31 · 4.3e9 CNY · actual
 
-:func:`build_claims` turns the numeric mentions of one normalized document (amount, percent, count) into
+:func:`build_claims` turns the numeric mentions of one normalized document (amount, percent, count,
+quantity) into
 :class:`Claim` records. For each number it finds
 
 * the **metric** — the nearest phrase of ``rules/metrics.yaml`` in the same clause (then the sentence),
   with the structures reports use: "完成投资X亿元，占年度计划的Y%" (Y is filed under the plan-share
   companion of X's metric), "同比增长Z%" (the growth companion of the metric before it), "其中 …",
   "A个项目完成投资B亿元" (generic phrases such as 完成投资 resolve through the sentence's subject);
-* the **subject** — the group it is about (州级重点项目, 省重点项目, 民间投资, a named project);
+* the **subject** — the group it is about (州级重点项目, 省重点项目, 民间投资, a named project, a sector
+  written before the metric: 服务业实际使用外资; a list read with 分别 gives each number its item);
 * the **region** — an explicit region mention before it in the sentence, else the document's home region;
 * the **period** — an explicit period phrase (1—8月, 上半年, 前三季度, 截至5月底, 2019年 …) before it in the
   sentence, else the last one earlier in the paragraph, else the document date (see *Periods* below);
@@ -58,7 +60,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import regex
 import yaml
@@ -71,7 +73,6 @@ __all__ = ["Claim", "Metric", "Taxonomy", "load_taxonomy", "build_claims", "pars
 
 STATUSES = ("actual", "plan", "target", "cumulative")
 NUMERIC_KINDS = ("amount", "percent", "count", "quantity")
-_PERCENT_UNITS = {"%", "pp", "times", "‰"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -123,8 +124,10 @@ class Claim:
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Metric:
+    """One canonical metric of ``rules/metrics.yaml`` (see the comment at the top of that file)."""
+
     id: str
-    kind: str  # amount | percent | count
+    kind: str  # amount | percent | count | quantity
     description: str = ""
     phrases: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
@@ -152,10 +155,12 @@ class _Phrase:
 
 @dataclass(frozen=True)
 class Taxonomy:
+    """The loaded ``rules/metrics.yaml``: metrics by id, phrase matchers, generic phrases, subjects, cases."""
+
     metrics: dict
     generic: tuple  # (phrases, by_subject dict, default, kind)
     subjects: tuple  # (class, compiled regex)
-    phrase_res: tuple  # one alternation per kind (amount, percent, count)
+    phrase_res: tuple  # one alternation per kind (amount, percent, count, quantity)
     phrase_map: dict  # literal phrase → ("metric", id) | ("generic", index)
     pattern_res: tuple  # (compiled regex, metric id)
     cases: tuple
