@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Throughput and peak memory of the normalizer, stage by stage.
+"""Throughput and peak memory of the normalizer, overall and stage by stage.
 
-Usage: python benchmarks/bench_normalize.py [--times 100] [--docs DIR]
+Usage: python benchmarks/bench_normalize.py [--rounds 100] [--docs DIR]
 
-Runs ``normalize()`` over the seed documents (broken: traditional, pinyin, mojibake) concatenated
-``--times`` times, and over the clean devcorpus likewise, and prints chars/s for the whole pipeline and
-for each stage on its own, plus the peak traced memory of one pipeline run (tracemalloc).
+* **per document**: every seed document (broken: traditional characters, pinyin, mojibake) normalized
+  ``--rounds`` times, as ``gongbao ingest`` does — chars/s of the whole pipeline, and of the pipeline
+  without the mojibake repair (to separate its cost);
+* **stages**: the time of each stage on its real input, summed over the documents;
+* **one big document**: the seeds concatenated ``--rounds`` times (2.4M chars) through every stage but
+  the repair, and the peak traced memory (tracemalloc) of that run;
+* the same for the clean devcorpus (the cheap path: simplified text without damage).
+
 Target: ≥ 2M chars/s on the seeds ×100.
 """
 from __future__ import annotations
@@ -25,65 +30,98 @@ from pipeline.offsets import apply_edits  # noqa: E402
 from pipeline.pinyin import pinyin_edits  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
+REPAIR = N.repair_mojibake
 
 
-def load(dir_: Path, times: int) -> str:
-    files = sorted(dir_.glob("*.txt"))
-    if not files:
-        sys.exit(f"no .txt files in {dir_}")
-    one = "\n".join(f.read_text(encoding="utf-8") for f in files)
-    return "\n".join([one] * times)
+def _edit(fn):
+    return lambda t: apply_edits(t, fn(t))[0]
 
 
-def timed(fn, *args, repeat: int = 3):
-    best = float("inf")
-    result = None
-    for _ in range(repeat):
+STAGES = [("control", _edit(N.control_edits)), ("mojibake (repair_mojibake)", _edit(REPAIR)),
+          ("pinyin", _edit(pinyin_edits)), ("t2s (OpenCC + 著)", N.to_simplified),
+          ("boilerplate", _edit(boilerplate_edits)), ("width", N.to_halfwidth), ("space", _edit(N.space_edits))]
+
+
+def rate(chars: int, secs: float) -> str:
+    return f"{secs:8.3f} s  {chars / max(secs, 1e-9) / 1e6:7.2f} M chars/s"
+
+
+def per_document(docs: list[bytes], rounds: int, *, repair: bool) -> tuple[int, float]:
+    N.repair_mojibake = REPAIR if repair else (lambda text: [])
+    try:
+        chars = 0
         t = time.perf_counter()
-        result = fn(*args)
-        best = min(best, time.perf_counter() - t)
-    return best, result
+        for _ in range(rounds):
+            for d in docs:
+                chars += len(N.normalize(d).text and d.decode("utf-8"))
+        return chars, time.perf_counter() - t
+    finally:
+        N.repair_mojibake = REPAIR
 
 
-def report(label: str, text: str, repeat: int) -> None:
-    n = len(text)
-    print(f"\n## {label}: {n:,} chars")
-    data = text.encode("utf-8")
-    N.normalize(data[:20000])  # warm caches (OpenCC, rules, pypinyin tables, char LM)
-    secs, doc = timed(N.normalize, data, repeat=repeat)
-    print(f"{'pipeline (bytes → text)':28} {secs:7.3f} s  {n / secs / 1e6:7.2f} M chars/s")
-    s, repairs = timed(lambda: doc.repairs, repeat=1)
-    print(f"{'  repair log (--explain)':28} {s:7.3f} s  {len(repairs):,} repairs")
-    # each stage alone, on its real input (the output of the stages before it)
-    edit = lambda fn: lambda t: apply_edits(t, fn(t))[0]  # noqa: E731
-    stages = [("control", edit(N.control_edits)), ("mojibake (repair_mojibake)", edit(N.repair_mojibake)),
-              ("pinyin", edit(pinyin_edits)), ("t2s (OpenCC + 著)", N.to_simplified),
-              ("boilerplate", edit(boilerplate_edits)), ("width", N.to_halfwidth), ("space", edit(N.space_edits))]
-    t = text
-    for name, fn in stages:
-        s, out = timed(fn, t, repeat=1)
-        print(f"  {name:26} {s:7.3f} s  {len(t) / max(s, 1e-9) / 1e6:7.2f} M chars/s")
-        t = out
+def report(label: str, files: list[Path], rounds: int) -> None:
+    docs = [f.read_bytes() for f in files]
+    texts = [d.decode("utf-8") for d in docs]
+    n1 = sum(map(len, texts))
+    print(f"\n## {label}: {len(files)} documents, {n1:,} chars, ×{rounds}")
+    for d in docs:  # warm caches (OpenCC, rules, pypinyin tables, the repair's character LM)
+        N.normalize(d)
+    chars, secs = per_document(docs, rounds, repair=True)
+    print(f"{'pipeline, per document':34} {rate(chars, secs)}")
+    chars, secs = per_document(docs, rounds, repair=False)
+    print(f"{'  … without the mojibake repair':34} {rate(chars, secs)}")
+    t0 = time.perf_counter()
+    n_rep = sum(len(N.normalize(d).repairs) for d in docs)
+    print(f"{'  repair log (--explain), ×1':34} {time.perf_counter() - t0:8.3f} s  {n_rep:,} repairs")
+
+    stage_rounds = max(1, rounds // 10)
+    print(f"stages (each on its real input, ×{stage_rounds}):")
+    totals = {name: 0.0 for name, _ in STAGES}
+    sizes = {name: 0 for name, _ in STAGES}
+    finals = []
+    for text in texts:
+        for name, fn in STAGES:
+            t0 = time.perf_counter()
+            for _ in range(stage_rounds):
+                out = fn(text)
+            totals[name] += time.perf_counter() - t0
+            sizes[name] += len(text) * stage_rounds
+            text = out
+        finals.append(text)
+    for name, _ in STAGES:
+        print(f"  {name:32} {rate(sizes[name], totals[name])}")
     for name, fn in (("split_paragraphs", N.split_paragraphs), ("split_sentences", N.split_sentences)):
-        s, _ = timed(fn, t, repeat=1)
-        print(f"  {name:26} {s:7.3f} s  {len(t) / max(s, 1e-9) / 1e6:7.2f} M chars/s")
-    tracemalloc.start()
-    N.normalize(data)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"{'peak traced memory':28} {peak / 2**20:7.1f} MiB  ({peak / max(len(data), 1):.1f} bytes per input byte)")
+        t0 = time.perf_counter()
+        for _ in range(stage_rounds):
+            for text in finals:
+                fn(text)
+        print(f"  {name:32} {rate(sum(map(len, finals)) * stage_rounds, time.perf_counter() - t0)}")
+
+    big = "\n".join(["\n".join(texts)] * rounds).encode("utf-8")
+    N.repair_mojibake = lambda text: []
+    try:
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        N.normalize(big)
+        secs = time.perf_counter() - t0
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        N.repair_mojibake = REPAIR
+    n_big = len(big.decode("utf-8"))
+    print(f"{'one document of ' + format(n_big, ',') + ' chars':34} {rate(n_big, secs)}  (no repair; under tracemalloc)")
+    print(f"{'  peak traced memory':34} {peak / 2**20:8.1f} MiB  ({peak / len(big):.1f} bytes per input byte)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--times", type=int, default=100, help="copies of the corpus to concatenate")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
+    ap.add_argument("--rounds", type=int, default=100, help="times each document is normalized")
     ap.add_argument("--docs", type=Path, default=None, help="a directory of .txt files instead of the seeds")
     a = ap.parse_args()
     seeds = a.docs or (SHARED / "seeds" if (SHARED / "seeds").is_dir() else ROOT / "corpus")
-    report(f"{seeds} ×{a.times}", load(seeds, a.times), a.repeat)
+    report(str(seeds), sorted(seeds.glob("*.txt")), a.rounds)
     if a.docs is None and (SHARED / "devcorpus").is_dir():
-        report(f"clean devcorpus ×{a.times}", load(SHARED / "devcorpus", a.times), a.repeat)
+        report("clean devcorpus", sorted((SHARED / "devcorpus").glob("*.txt")), a.rounds)
 
 
 if __name__ == "__main__":

@@ -199,7 +199,7 @@ OPENCC_CONFIG = "t2s"
 #: particle or verb written 着 in simplified Chinese (随着, 意味着, 着力, 着眼, 存在着).
 _ZHU_BEFORE = "显昭卓名巨原论专编土遗译拙撰合彰颇"
 _ZHU_AFTER = "名作称述者录书"
-_ZHE = regex.compile(rf"(?<![{_ZHU_BEFORE}])著(?![{_ZHU_AFTER}])")
+_ZHE = re.compile(rf"(?<![{_ZHU_BEFORE}])著(?![{_ZHU_AFTER}])")
 
 
 @lru_cache(maxsize=4)
@@ -259,7 +259,8 @@ _WIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(0xFF21, 0xFF3B)})  # Ａ-�
 _WIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(0xFF41, 0xFF5B)})  # ａ-ｚ
 _WIDTH["％"] = "%"
 _WIDTH["．"] = "."  # only between digits, see _WIDE
-_WIDE = regex.compile("[０-９Ａ-Ｚａ-ｚ％]+|(?<=[0-9０-９])．(?=[0-9０-９])")
+_WIDE = re.compile("[０-９Ａ-Ｚａ-ｚ％]+")
+_WIDE_DOT = re.compile("(?<=[0-9０-９])．(?=[0-9０-９])")
 
 
 def _halfwidth_run(m) -> str:
@@ -274,12 +275,14 @@ def to_halfwidth(text: str) -> str:
     >>> to_halfwidth("ＧＤＰ增长１２．５％，达到")
     'GDP增长12.5%，达到'
     """
-    return _WIDE.sub(_halfwidth_run, text)
+    out = _WIDE.sub(_halfwidth_run, text)
+    return _WIDE_DOT.sub(".", out) if "．" in out else out
 
 
 def width_edits(text: str) -> list[Edit]:
     """:func:`to_halfwidth` as edits, one per run of changed characters."""
-    return [Edit(m.start(), m.end(), _halfwidth_run(m), "width") for m in _WIDE.finditer(text)]
+    out = to_halfwidth(text)
+    return [Edit(s, e, out[s:e], "width") for s, e in _diff_runs(text, out)] if out != text else []
 
 
 # ------------------------------------------------------------------------------------------------ space

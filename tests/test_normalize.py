@@ -12,6 +12,8 @@ import pytest
 import regex
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline import rules_dir
 from pipeline.boilerplate import boilerplate_edits, compiled
@@ -368,3 +370,32 @@ def test_str_input_and_empty():
         normalize(b"")
     with pytest.raises(TypeError):
         normalize(123)
+
+
+def test_length_changing_conversion_is_aligned_per_line():
+    """OpenCC keeps lengths in practice; if a phrase ever maps to a different length, offsets stay exact."""
+    from pipeline.normalize import _aligned_edits
+
+    text = "第一行香菸税收。\n第二行隨著增長。\n"
+    convert = lambda s: to_simplified(s).replace("香烟", "烟")  # noqa: E731 - a 2→1 phrase mapping
+    edits = _aligned_edits(text, "t2s", convert)
+    out, m = apply_edits(text, edits)
+    assert out == "第一行烟税收。\n第二行随着增长。\n"
+    s = out.index("税收")
+    assert m.to_source(s, s + 2) == (text.index("税收"), text.index("税收") + 2)
+    s = out.index("随着")
+    assert text[slice(*m.to_source(s, s + 2))] == "隨著"
+
+
+ALPHABET = list("網(wǎng)訊?qǐng)著隨顯 \u3000\t\n\r（）()ＧＤＰ１２．％,。;!?“”本网讯分享到:记者…abc€\u200b\ufeff\x00\ud800👍")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(st.text(alphabet=st.sampled_from(ALPHABET), max_size=60), st.text(max_size=60)))
+def test_any_text_normalizes_idempotently_with_offsets_in_bounds(s):
+    doc = normalize(s)
+    assert normalize(doc.text).text == doc.text
+    assert all(0 <= r.start <= r.end <= len(doc.raw) for r in doc.repairs)
+    for i in range(len(doc.text)):
+        rs, re_ = doc.offsets.raw_span(i, i + 1)
+        assert 0 <= rs <= re_ <= len(doc.raw)
