@@ -300,3 +300,15 @@ def test_broken_copies_give_the_same_claims(path):
 
     clean = figures(path)
     assert clean and figures(broken) == clean
+
+
+def test_docstring_examples():
+    """The examples in the modules' docstrings are true (pipeline.claims and pipeline.query)."""
+    import doctest
+
+    import pipeline.claims
+    import pipeline.query
+
+    for module in (pipeline.claims, pipeline.query):
+        result = doctest.testmod(module)
+        assert result.attempted and not result.failed, module.__name__
