@@ -39,7 +39,7 @@ import re
 import sqlite3
 from os import PathLike
 
-__all__ = ["claims_frame", "conflicts_frame", "metrics_frame", "period_bounds", "connection"]
+__all__ = ["claims_frame", "conflicts_frame", "metrics_frame", "resolve_metric", "period_bounds", "connection"]
 
 #: the keys that make two claims the same figure (besides the region)
 FIGURE_KEYS = ("metric", "subject", "period_start", "period_end", "status", "basis", "unit")
@@ -59,6 +59,27 @@ def connection(db) -> sqlite3.Connection:
     if isinstance(db, (str, PathLike)):
         return sqlite3.connect(str(db))
     raise TypeError(f"expected a sqlite_utils.Database, sqlite3.Connection or a path, not {type(db).__name__}")
+
+
+def resolve_metric(name: str) -> str:
+    """The canonical metric for ``name``: a metric id, or one of its surface phrases (GDP → 地区生产总值).
+
+    >>> resolve_metric("GDP"), resolve_metric("固定资产投资"), resolve_metric("开工率")
+    ('地区生产总值', '全社会固定资产投资', '开工率')
+    """
+    from .claims import load_taxonomy
+
+    tax = load_taxonomy()
+    if name in tax.metrics:
+        return name
+    ref = tax.phrase_map.get(name)
+    if ref is not None and ref[0] == "metric":
+        return ref[1]
+    import difflib
+
+    close = difflib.get_close_matches(name, list(tax.metrics), n=5, cutoff=0.4)
+    raise KeyError(f"unknown metric {name!r}" + (f"; did you mean {'、'.join(close)}?" if close else
+                                                 " (see pipeline.query.metrics_frame())"))
 
 
 def period_bounds(period: str | int | None) -> tuple[str, str] | None:
@@ -147,6 +168,9 @@ def claims_frame(db, metric: str, period: str | int | None = None, include_dupli
                  *, status: str | None = None):
     """One metric across regions: a DataFrame with one row per region and period.
 
+    ``metric`` is a metric id of ``rules/metrics.yaml`` or one of its phrases (GDP, 固定资产投资); an unknown
+    name raises :class:`KeyError` with the nearest ids.
+
     ``period``: ``YYYY`` keeps claims whose period lies within that year; ``YYYY-MM`` keeps claims whose
     period *ends* in that month (a year-to-date figure reported for that month). ``status`` (actual, plan,
     target, cumulative) narrows further. Columns: region, region_adcode, metric, subject, value, unit,
@@ -156,6 +180,10 @@ def claims_frame(db, metric: str, period: str | int | None = None, include_dupli
     """
     import pandas as pd
 
+    conn = connection(db)
+    known = {m for (m,) in conn.execute("SELECT DISTINCT metric FROM claims")} if _columns(conn, "claims") else set()
+    if metric not in known:
+        metric = resolve_metric(metric)
     where, params = ["metric = ?"], [metric]
     bounds = period_bounds(period)
     if bounds is not None:
@@ -168,7 +196,7 @@ def claims_frame(db, metric: str, period: str | int | None = None, include_dupli
     if status is not None:
         where.append("status = ?")
         params.append(status)
-    df = _read(db, "WHERE " + " AND ".join(where), tuple(params), include_duplicates)
+    df = _read(conn, "WHERE " + " AND ".join(where), tuple(params), include_duplicates)
     out_cols = _COLUMNS + ["n_sources", "value_min", "value_max_reported"]
     if df.empty:
         return pd.DataFrame(columns=out_cols)

@@ -125,6 +125,13 @@ def test_accepts_a_connection_or_a_path_and_a_db_built_from_build_claims(tmp_pat
     assert by_db[by_db["region_adcode"] == "611026"]["n_sources"].tolist() == [2]
 
 
+def test_a_metric_may_be_named_by_its_phrase(seeds_db):
+    db = open_db(seeds_db)
+    assert claims_frame(db, "固定资产投资").equals(claims_frame(db, "全社会固定资产投资"))
+    with pytest.raises(KeyError, match="did you mean.*全社会固定资产投资"):
+        claims_frame(db, "全社会固定资产")
+
+
 def test_bad_inputs_fail_clearly(tmp_path):
     with pytest.raises(TypeError, match="sqlite_utils.Database"):
         claims_frame(42, "全社会固定资产投资")
