@@ -67,6 +67,9 @@ _NATIONAL = regex.compile(r"全国|中国|我国|各地|\d+(?:个)?省(?:份|区
 _OUTLINE = regex.compile(r"^\s*(?:[一二三四五六七八九十]+(?:[、是要]|\s)|第[一二三四五六七八九十]+|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|……|目录|提纲|篇[一二三四五六七八九十]+\s*$)")
 _SENT_END = regex.compile(r"[。！？；]")
 _REPORTED_PAST = regex.compile(r"(?:刚刚过去的|过去一年[，,]?即?)\s*(?P<y>(?:19|20)\d{2})年")
+# 紧扣“十四五”规划编制机遇: a five-year plan being drafted dates the text to the year before it starts
+_FYP_START = {"十一五": 2006, "十二五": 2011, "十三五": 2016, "十四五": 2021, "十五五": 2026}
+_FYP_DRAFTING = regex.compile(r"[“\"]?(十[一二三四五]五)[”\"]?规划(?:编制|起草|前期研究)")
 _TARGET_BEFORE = regex.compile(r"(?<!截)(?:到|至)$")  # 到2025年: a target, not the time of writing
 _YEAR = regex.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?:年|-\d{1,2})")
 
@@ -138,6 +141,10 @@ def _find_date(lines: list[str], text: str) -> tuple[str | None, str | None]:
     m = _REPORTED_PAST.search(text)
     if m:
         return _iso(int(m["y"]) + 1), f"reviews {m['y']} as past: {m.group(0)}"
+    plans = {_FYP_START[p.group(1)] - 1 for p in _FYP_DRAFTING.finditer(text)}
+    if len(plans) == 1:
+        y = plans.pop()
+        return _iso(y), f"drafts the {y + 1} five-year plan (weak)"
     years = [int(x["y"]) for x in _YEAR.finditer(text) if not _TARGET_BEFORE.search(text, max(0, x.start() - 2), x.start())]
     years = [y for y in years if 1949 <= y <= 2100]
     if years:

@@ -35,6 +35,7 @@ def test_title_gives_county():
     assert m.title == "柞水五项措施确保投资稳增长"
     assert (m.region_adcode, m.region_name, m.region_level) == ("611026", "柞水县", "county")
     assert m.evidence_dict()["region"] == "title: 柞水"
+    assert m.date == "2020"  # 紧扣…“十四五”规划编制机遇: written the year before the plan starts
 
 
 def test_deictic_city_words_resolve_to_the_city_named_most():
