@@ -173,6 +173,8 @@ def parse_number(s: str, *, positional: bool = False) -> Num | None:
     1200000000000.0
     >>> parse_number("310多万")
     Num(value=3100000.0, approx='多', scale=10000)
+    >>> parse_number("3亿多")
+    Num(value=300000000.0, approx='多', scale=100000000)
     >>> parse_number("200余")
     Num(value=200.0, approx='余', scale=1)
     >>> parse_number("5千万").value, parse_number("十").value, parse_number("万亿").value
@@ -183,6 +185,9 @@ def parse_number(s: str, *, positional: bool = False) -> Num | None:
     s = s.strip()
     if not s:
         return None
+    if len(s) > 1 and s[-1] in APPROX and s[-2] in _SCALE_CHARS:  # 3亿多, 1万余, 三百多
+        inner = parse_number(s[:-1], positional=positional)
+        return None if inner is None or inner.approx else Num(inner.value, s[-1], inner.scale)
     approx = None
     body, scale = _scale_of(s)
     if body and body[-1] in APPROX:

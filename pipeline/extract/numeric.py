@@ -163,7 +163,8 @@ def _direction_rx() -> regex.Pattern:
 def basis_of(text: str, start: int) -> str | None:
     """同比 / 环比 / 两年平均 when the clause before the number says so."""
     clause = _clause_before(text, start, 30)
-    hit = _basis_rx().search(clause)
+    seg = _COMMA.split(clause)[-1] if clause else ""
+    hit = _basis_rx().search(seg)
     return _lex("basis_words")[hit.group()] if hit else None
 
 
@@ -372,6 +373,8 @@ def _object_before(text: str, start: int, limit: int = 12) -> str:
     while taken and taken[0] in ("”", "’"):
         taken.pop(0)
     obj = "".join(taken)
+    if obj[:1].isascii() and i > 0 and text[i - 1].isdigit():
+        obj = obj.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # 5G基站 → 基站
     return obj if len(obj) >= 2 else ""
 
 
@@ -553,7 +556,7 @@ def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
             return None
     else:
         value = f"{y:04d}" if y else None
-    qualifier = g.get("cut") or g.get("pos") or None
+    qualifier = g.get("cut") or g.get("pos") or g.get("ypos") or None
     return Mention(kind="date", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
                    value=value, qualifier=qualifier, relative=True if relative else None)
 
