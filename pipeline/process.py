@@ -8,9 +8,12 @@ carries an :class:`~pipeline.ingest.IngestError` naming the stage and the reason
 """
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import traceback
 from bisect import bisect_right
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .ingest import IngestError
@@ -18,6 +21,9 @@ from .ingest import IngestError
 #: Columns of a mention row (see CONTRACT.md; ``paragraph`` is the paragraph's position, resolved to an id on write).
 MENTION_FIELDS = ("kind", "text", "start", "end", "raw_start", "raw_end", "value", "value_max", "unit",
                   "currency", "qualifier", "direction", "object", "adcode", "basis", "rule", "source")
+
+#: Seconds one document may take before it is recorded as an error (a runaway pattern must not stall a batch).
+DEFAULT_TIMEOUT = 300.0
 
 #: Below this share of printable characters a decoded document is treated as binary, not text.
 MIN_PRINTABLE_SHARE = 0.85
@@ -41,6 +47,7 @@ class ProcessedDoc:
     mentions: list[dict] = field(default_factory=list)  # MENTION_FIELDS + "paragraph" (position or None)
     claims: list[dict] = field(default_factory=list)  # Claim.to_row() + "paragraph" (position or None)
     seconds: dict = field(default_factory=dict)  # stage → wall seconds
+    stage: str = "read"  # the stage reached: where it failed, or "done"
 
     @property
     def ok(self) -> bool:
@@ -53,6 +60,34 @@ class ProcessedDoc:
     def paragraph_text(self, i: int) -> str:
         s, e = self.paragraphs[i]
         return self.text[s:e]
+
+
+class DocumentTimeout(Exception):
+    """Raised inside :func:`process_document` when its time is up."""
+
+
+@contextmanager
+def deadline(seconds: float | None):
+    """Raise :class:`DocumentTimeout` in this thread after ``seconds`` (SIGALRM; main thread only, else no limit).
+
+    Worker processes run documents in their main thread, so the limit holds there and in a serial run.
+    """
+    usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def _expire(signum, frame):
+        raise DocumentTimeout(f"gave up after {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 class StageError(Exception):
@@ -188,68 +223,80 @@ def _search_text(texts: list[str]) -> list[str] | None:
     return [segment_for_index(t) for t in texts]
 
 
-def process_document(path: str, data: bytes, sha256: str | None = None, *, use_model: bool = True) -> ProcessedDoc:
+def process_document(path: str, data: bytes, sha256: str | None = None, *, use_model: bool = True,
+                     timeout: float | None = DEFAULT_TIMEOUT) -> ProcessedDoc:
     """Normalize, extract and build claims for one document; never raises for a bad document.
 
     The result's ``error`` names the failing stage (``decode``, ``normalize``, ``meta``, ``paragraphs``,
-    ``extract``, ``claims``, ``search``) with a message; rows of a failed document are not loaded.
+    ``extract``, ``claims``, ``search``) with a message; rows of a failed document are not loaded. A
+    document still running after ``timeout`` seconds fails in the stage it was in.
     """
     from .ingest import sha256_hex
 
     sha = sha256 or sha256_hex(data)
     out = ProcessedDoc(path=path, sha256=sha, n_bytes=len(data))
-    stage = "normalize"
     try:
-        t = time.perf_counter()
-        doc = _normalize(path, data)
-        out.encoding, out.raw_text, out.text = doc.encoding, doc.raw, doc.text
-        out.repairs = [r.to_json() for r in (doc.repairs or [])]
-        out.seconds["normalize"] = time.perf_counter() - t
-
-        stage = "meta"
-        t = time.perf_counter()
-        from .docmeta import document_meta
-
-        meta = document_meta(doc.text)
-        out.meta = _meta_dict(meta)
-        out.seconds["meta"] = time.perf_counter() - t
-
-        stage = "paragraphs"
-        out.paragraphs = _paragraphs(doc)
-        starts = [s for s, _ in out.paragraphs]
-        ends = [e for _, e in out.paragraphs]
-
-        stage = "extract"
-        t = time.perf_counter()
-        from .extract import extract_document
-
-        mentions = extract_document(doc, meta=meta, use_model=use_model)
-        for m in mentions:
-            if doc.text[m.start:m.end] != m.text:
-                raise StageError("extract", f"mention {m.text!r} ({m.rule}) does not match the text at "
-                                            f"{m.start}..{m.end}: {doc.text[m.start:m.end]!r}")
-        out.mentions = [mention_row(m, paragraph_of(starts, ends, m.start)) for m in mentions]
-        out.seconds["extract"] = time.perf_counter() - t
-
-        stage = "claims"
-        t = time.perf_counter()
-        out.claims = _claims(doc.text, mentions, meta, out.paragraphs)
-        out.seconds["claims"] = time.perf_counter() - t
-
-        stage = "search"
-        t = time.perf_counter()
-        out.search_text = _search_text([doc.text[s:e] for s, e in out.paragraphs])
-        out.seconds["search"] = time.perf_counter() - t
+        with deadline(timeout):
+            _run_stages(out, data, use_model)
     except StageError as e:
         out.error = IngestError(path, e.stage, e.message, sha256=sha)
+    except DocumentTimeout as e:
+        out.error = IngestError(path, out.stage, f"{e} (a very large document or a runaway pattern)", sha256=sha)
     except MemoryError:
-        out.error = IngestError(path, stage, "out of memory while processing this document", sha256=sha)
+        out.error = IngestError(path, out.stage, "out of memory while processing this document", sha256=sha)
     except Exception as e:  # one bad document must not stop the batch: record it with where it failed
-        out.error = IngestError(path, stage, _describe(e), sha256=sha)
+        out.error = IngestError(path, out.stage, _describe(e), sha256=sha)
     if out.error is not None:  # nothing of a failed document is loaded; do not ship its text back
         out.raw_text = out.text = None
         out.repairs, out.paragraphs, out.mentions, out.claims, out.search_text = [], [], [], [], None
     return out
+
+
+def _run_stages(out: ProcessedDoc, data: bytes, use_model: bool) -> None:
+    """The stages in order, filling ``out``; ``out.stage`` names the one in progress (then ``done``)."""
+    clock = time.perf_counter
+
+    def enter(stage: str) -> float:
+        out.stage = stage
+        return clock()
+
+    t = enter("normalize")
+    doc = _normalize(out.path, data)
+    out.encoding, out.raw_text, out.text = doc.encoding, doc.raw, doc.text
+    out.repairs = [r.to_json() for r in (doc.repairs or [])]
+    out.seconds["normalize"] = clock() - t
+
+    t = enter("meta")
+    from .docmeta import document_meta
+
+    meta = document_meta(doc.text)
+    out.meta = _meta_dict(meta)
+    out.seconds["meta"] = clock() - t
+
+    enter("paragraphs")
+    out.paragraphs = _paragraphs(doc)
+    starts = [s for s, _ in out.paragraphs]
+    ends = [e for _, e in out.paragraphs]
+
+    t = enter("extract")
+    from .extract import extract_document
+
+    mentions = extract_document(doc, meta=meta, use_model=use_model)
+    for m in mentions:
+        if doc.text[m.start:m.end] != m.text:
+            raise StageError("extract", f"mention {m.text!r} ({m.rule}) does not match the text at "
+                                        f"{m.start}..{m.end}: {doc.text[m.start:m.end]!r}")
+    out.mentions = [mention_row(m, paragraph_of(starts, ends, m.start)) for m in mentions]
+    out.seconds["extract"] = clock() - t
+
+    t = enter("claims")
+    out.claims = _claims(doc.text, mentions, meta, out.paragraphs)
+    out.seconds["claims"] = clock() - t
+
+    t = enter("search")
+    out.search_text = _search_text([doc.text[s:e] for s, e in out.paragraphs])
+    out.seconds["search"] = clock() - t
+    out.stage = "done"
 
 
 def _claims(text: str, mentions: list, meta, paragraphs: list[tuple[int, int]]) -> list[dict]:

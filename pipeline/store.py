@@ -32,7 +32,7 @@ import click
 import sqlite_utils
 
 from .ingest import DEFAULT_MAX_BYTES, IngestError, SourceFile, count_files, iter_files, now_iso, read_source
-from .process import ProcessedDoc
+from .process import DEFAULT_TIMEOUT, ProcessedDoc
 
 SCHEMA_VERSION = 1
 
@@ -644,19 +644,20 @@ class Job:
     sha256: str | None = None
     data: bytes | None = None
     error: IngestError | None = None
+    timeout: float | None = None
 
 
 def _process_job(job: Job) -> ProcessedDoc:
     from .process import process_document
 
-    return process_document(job.path, job.data, job.sha256)
+    return process_document(job.path, job.data, job.sha256, timeout=job.timeout)
 
 
 def _is_process(job: Job) -> bool:
     return job.kind == "process"
 
 
-def _plan(paths, writer: Writer, max_bytes: int, in_flight: set) -> Iterator[Job]:
+def _plan(paths, writer: Writer, max_bytes: int, in_flight: set, timeout: float | None) -> Iterator[Job]:
     for path in iter_files(paths):
         src = read_source(path, max_bytes)
         if isinstance(src, IngestError):
@@ -666,7 +667,7 @@ def _plan(paths, writer: Writer, max_bytes: int, in_flight: set) -> Iterator[Job
             yield Job("known", src.path, src.sha256)
             continue
         in_flight.add(src.sha256)
-        yield Job("process", src.path, src.sha256, data=src.data)
+        yield Job("process", src.path, src.sha256, data=src.data, timeout=timeout)
 
 
 class _Progress:
@@ -707,13 +708,14 @@ class _Progress:
 
 def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike, workers: int | None = None,
                  engine: str = "local", scheduler: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-                 progress: bool = False, batch_size: int = 64, batch_seconds: float = 2.0) -> Summary:
+                 progress: bool = False, batch_size: int = 64, batch_seconds: float = 2.0,
+                 doc_timeout: float | None = DEFAULT_TIMEOUT) -> Summary:
     """Load every file under ``paths`` into the database at ``db_path``; rerunnable and incremental.
 
     Files are read and hashed here, new content is processed in ``workers`` processes, and the results
     are written by this process in transactions of up to ``batch_size`` documents (or ``batch_seconds``).
     A file that cannot be loaded becomes a row in ``ingest_errors`` and in ``Summary.errors``; the batch
-    continues.
+    continues; so does a document still running after ``doc_timeout`` seconds.
     """
     from .parallel import make_runner
 
@@ -731,7 +733,7 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
     last_commit = time.perf_counter()
     pending = 0
     try:
-        for job, result in runner(_process_job, _plan(paths, writer, max_bytes, in_flight), _is_process):
+        for job, result in runner(_process_job, _plan(paths, writer, max_bytes, in_flight, doc_timeout), _is_process):
             summary.files += 1
             writer.begin()
             _write_one(writer, summary, job, result, failed)

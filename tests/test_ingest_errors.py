@@ -210,3 +210,28 @@ def test_process_document_is_pure_and_pickles():
     assert a.ok and a.text == b.text and a.mentions == b.mentions and a.claims == b.claims
     bad = process_document("y.bin", bytes(range(256)) * 8)
     assert not bad.ok and bad.error.stage == "decode" and bad.text is None
+
+
+def test_a_document_that_runs_away_times_out_in_its_stage(tmp_path, monkeypatch):
+    import time
+
+    import pipeline.extract as extract
+
+    real = extract.extract_document
+
+    def stuck(doc, **kw):
+        if "卡住" in doc.text:
+            while True:  # a runaway pattern
+                time.sleep(0.01)
+        return real(doc, **kw)
+
+    monkeypatch.setattr(extract, "extract_document", stuck)
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "a.txt").write_bytes(("卡住了：" + TEXT).encode("utf-8"))
+    (d / "b.txt").write_bytes(TEXT.encode("utf-8"))
+    t = time.perf_counter()
+    s = ingest_paths([d], tmp_path / "g.db", workers=1, doc_timeout=1.0)
+    assert time.perf_counter() - t < 30
+    assert s.new == 1 and len(s.errors) == 1
+    assert s.errors[0].stage == "extract" and "gave up after 1 s" in s.errors[0].message
