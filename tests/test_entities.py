@@ -205,6 +205,27 @@ def test_all_regions_rows_for_the_database():
 
 # ---------------------------------------------------------------- determinism and shape
 
+def test_same_output_under_any_hash_seed():
+    """Silver labels must not depend on set iteration order (PYTHONHASHSEED)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json,sys; from pipeline.normalize import normalize; "
+            "from pipeline.extract.entities import extract_entities; from pipeline.docmeta import document_meta; "
+            "t = normalize(open(sys.argv[1], 'rb').read()).text; "
+            "print(json.dumps([m.to_json() for m in extract_entities(t, meta=document_meta(t))], ensure_ascii=False))")
+    path = str(next(CORPUS.glob("003_*.txt")))
+    outs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        r = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, env=env,
+                           cwd=Path(__file__).resolve().parents[1], timeout=120)
+        assert r.returncode == 0, r.stderr[-500:]
+        outs.append(r.stdout)
+    assert outs[0] == outs[1] and len(json.loads(outs[0])) > 100
+
+
 def test_deterministic_and_spans_are_slices():
     text = corpus_doc("003")
     a = extract_entities(text)

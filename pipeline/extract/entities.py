@@ -53,7 +53,7 @@ _BOOK = regex.compile(r"《[^《》\n]{1,80}》")
 def name_lexicons() -> dict[str, tuple[str, ...]]:
     """The word lists of ``rules/lexicons/names.yaml``, longest words first."""
     data = yaml.safe_load((rules_dir() / "lexicons" / "names.yaml").read_text(encoding="utf-8")) or {}
-    return {k: tuple(sorted(set(v), key=len, reverse=True)) for k, v in data.items()}
+    return {k: tuple(sorted(set(v), key=lambda w: (-len(w), w))) for k, v in data.items()}
 
 
 @lru_cache(maxsize=1)
@@ -224,7 +224,7 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
     unlisted = _unlisted_names(text)
     if unlisted:
         extra = []
-        for name in unlisted:
+        for name in sorted(unlisted):
             i = text.find(name)
             while i >= 0:
                 extra.append(_Hit(i, i + len(name), name, ()))

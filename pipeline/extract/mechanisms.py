@@ -71,7 +71,7 @@ def _generic(name: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _generic_tail_re():
-    gen = sorted(lexicon("mechanism_generic"), key=len, reverse=True)
+    gen = sorted(lexicon("mechanism_generic"), key=lambda w: (-len(w), w))
     return regex.compile(r"^.{0,2}(?:" + "|".join(map(regex.escape, gen)) + r")$")
 
 

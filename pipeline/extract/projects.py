@@ -103,14 +103,14 @@ def _has_word():
 
 @lru_cache(maxsize=1)
 def _stop_patterns():
-    long_stops = tuple(sorted((w for w in lexicon("stop_verbs") if len(w) >= 2), key=len, reverse=True))
+    long_stops = tuple(sorted((w for w in lexicon("stop_verbs") if len(w) >= 2), key=lambda w: (-len(w), w)))
     compound = regex.compile(r"\p{Han}(?:" + "|".join(map(regex.escape, long_stops)) + r")$")
     return long_stops, compound
 
 
 @lru_cache(maxsize=1)
 def _generic_tail_re():
-    gen = sorted((g for g in lexicon("project_generic") if len(g) >= 3), key=len, reverse=True)
+    gen = sorted((g for g in lexicon("project_generic") if len(g) >= 3), key=lambda w: (-len(w), w))
     return regex.compile(r"^.{0,2}(?:" + "|".join(map(regex.escape, gen)) + r")$")
 
 
@@ -436,7 +436,7 @@ def extract_projects(text: str) -> list[Mention]:
 
     # 7. later occurrences of the names found
     names = {text[a:b] for (a, b) in found if b - a >= 3}
-    for name in sorted(names, key=len, reverse=True):
+    for name in sorted(names, key=lambda n: (-len(n), n)):
         i = text.find(name)
         while i >= 0:
             j = i + len(name)
