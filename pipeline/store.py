@@ -587,9 +587,17 @@ class Summary:
     claims: int = 0
     duplicates: int = 0
     chars: int = 0
-    errors: list[IngestError] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)  # the first MAX_KEPT_ERRORS; all are in the table
+    n_errors: int = 0
     elapsed: float = 0.0
     db_path: str = ""
+
+    MAX_KEPT_ERRORS = 1000
+
+    def fail(self, err: IngestError) -> None:
+        self.n_errors += 1
+        if len(self.errors) < self.MAX_KEPT_ERRORS:
+            self.errors.append(err)
 
     @property
     def documents(self) -> int:
@@ -607,7 +615,7 @@ class Summary:
         """One summary line, then up to ``max_errors`` lines naming the files that failed."""
         rate = (f"{self.documents / self.elapsed:.1f} documents/s, {self.chars / self.elapsed:,.0f} chars/s"
                 if self.elapsed > 0 and self.documents else "")
-        n_err = len(self.errors)
+        n_err = self.n_errors
         head = (f"{_n(self.files, 'file')}: {_n(self.documents, 'document')} loaded ({self.new} new, "
                 f"{self.replaced} changed), "
                 f"{self.unchanged} unchanged, {self.aliases} same content under another path; "
@@ -743,9 +751,9 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
             if pending >= batch_size or time.perf_counter() - last_commit >= batch_seconds:
                 writer.commit()
                 pending, last_commit = 0, time.perf_counter()
-            bar.update(summary.files, summary.documents, summary.chars, len(summary.errors))
+            bar.update(summary.files, summary.documents, summary.chars, summary.n_errors)
         writer.commit()
-        bar.update(summary.files, summary.documents, summary.chars, len(summary.errors), force=True)
+        bar.update(summary.files, summary.documents, summary.chars, summary.n_errors, force=True)
     except BaseException:
         writer.rollback()
         raise
@@ -767,7 +775,7 @@ def _write_one(writer: Writer, summary: Summary, job: Job, result, failed: dict)
 
     if job.kind == "error":
         writer.record_error(job.error)
-        summary.errors.append(job.error)
+        summary.fail(job.error)
         return
     if job.kind == "known":
         if writer.document_by_sha(job.sha256) is None:  # an earlier job with this content failed
@@ -775,7 +783,7 @@ def _write_one(writer: Writer, summary: Summary, job: Job, result, failed: dict)
             msg = first.message if first else "content failed earlier in this run"
             err = IngestError(job.path, first.stage if first else "process", msg, sha256=job.sha256)
             writer.record_error(err)
-            summary.errors.append(err)
+            summary.fail(err)
             return
         outcome = writer.add_path(job.path, job.sha256)
         if outcome == "unchanged":
@@ -791,7 +799,7 @@ def _write_one(writer: Writer, summary: Summary, job: Job, result, failed: dict)
     if result.error is not None:
         failed[job.sha256] = result.error
         writer.record_error(result.error)
-        summary.errors.append(result.error)
+        summary.fail(result.error)
         return
     writer.conn.execute("SAVEPOINT doc")
     try:
@@ -804,7 +812,7 @@ def _write_one(writer: Writer, summary: Summary, job: Job, result, failed: dict)
         err = IngestError(job.path, "write", f"{type(e).__name__}: {e}", sha256=job.sha256)
         failed[job.sha256] = err
         writer.record_error(err)
-        summary.errors.append(err)
+        summary.fail(err)
         return
     writer.conn.execute("RELEASE doc")
     if outcome == "new":
