@@ -94,12 +94,13 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
     Paths are kept as given (relative stays relative), normalized so that ``corpus/`` and ``./corpus``
     record the same path. Hidden entries (``.name``) and tool directories (:data:`SKIP_DIRS`) inside a directory are skipped;
     a path given explicitly is always yielded, so that :func:`read_source` can report why it is unusable
-    (missing, a dangling link, a FIFO). Symbolic links to directories are not followed (no cycles).
+    (missing, a dangling link, a FIFO). Symbolic links to directories met inside a walk are not
+    followed (no cycles); links to files are read like the files.
     Nothing is collected: the walk streams.
     """
     for p in paths:
         p = os.path.normpath(os.fspath(p))  # "corpus/", "./corpus" and "corpus" name the same files
-        if os.path.isdir(p) and not os.path.islink(p):
+        if os.path.isdir(p):  # a link to a directory given by name is followed; links met in a walk are not
             yield from _walk(p)
         else:
             yield p

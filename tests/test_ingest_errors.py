@@ -199,6 +199,12 @@ def test_walk_is_sorted_skips_hidden_and_yields_explicit_paths(tmp_path):
     (tmp_path / ".git" / "c.txt").write_text("x")
     got = list(iter_files([tmp_path, tmp_path / "missing.txt"]))
     assert got == [str(tmp_path / "a.txt"), str(tmp_path / "b" / "2.txt"), str(tmp_path / "missing.txt")]
+    # a link to a directory is walked when named, and not followed inside a walk (no cycles)
+    os.symlink(tmp_path, tmp_path / "b" / "loop")
+    assert list(iter_files([str(tmp_path / "b" / "loop") + "/"])) == [
+        str(tmp_path / "b" / "loop" / "a.txt"), str(tmp_path / "b" / "loop" / "b" / "2.txt"),
+        str(tmp_path / "b" / "loop" / "b" / "loop")]
+    assert read_source(tmp_path / "b" / "loop").message.startswith("is a directory")
 
 
 def test_process_document_is_pure_and_pickles():
