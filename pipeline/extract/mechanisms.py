@@ -40,7 +40,7 @@ _AFTER_OK = regex.compile(r"(?:的)?(?:工作|服务|管理)?(?:机制|模式|�
 _BAD_AFTER = regex.compile(_CFG["quoted_bad_after"])
 _IMPLEMENT_BEFORE = regex.compile(_CFG["implement_before"])
 _NUMERAL = "一二三四五六七八九十两双百千万"
-_FORMULA = regex.compile(rf"^[{_NUMERAL}][个]?\p{{Han}}{{1,3}}[{_NUMERAL}][个]?\p{{Han}}{{1,3}}(?:[{_NUMERAL}]\p{{Han}}{{1,3}})*$")
+_FORMULA = regex.compile(rf"^[{_NUMERAL}][个]?\p{{Han}}{{1,3}}[{_NUMERAL}][个]?\p{{Han}}{{1,4}}(?:[{_NUMERAL}]\p{{Han}}{{1,4}})*$")
 _CAMPAIGN_END = regex.compile(r"(?:项目年|\p{Han}年|擂台赛|竞赛|赛|系列行动|专项行动|攻坚行动|行动|活动)$")
 _NOT_CAMPAIGN = regex.compile(r"(?:行动计划|行动方案|\d年|[一二三四五六七八九十]五)$")
 _BAD_CONTENT = regex.compile(r"(?:改革|体制|体系|基金|规划)$")
@@ -57,7 +57,7 @@ _LABEL = regex.compile(r"^[一二三四五六七八九十两双百千万]+大") 
 _MONEY_OR_PLATFORM = regex.compile(r"(?:基金|贷|债|平台)$")
 _SPECIFIC_HEAD = regex.compile(r"(?P<mid>[\p{Han}]{2,8}?)(?P<h>机制|制度)")
 _WORK_MODEL_AFTER = regex.compile(r"的工作(?:机制|模式|方法)")
-_LIST_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)(?![\p{Han}])")
+_LIST_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)(?![\p{Han}])|活动|行动(?!计划|方案)")
 _MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)|活动|的工作(?:要求|机制|模式)")
 _REFORM_AFTER = regex.compile(r"改革|体制|体系|工作方案|方案")
 
@@ -114,6 +114,10 @@ def extract_mechanisms(text: str) -> list[Mention]:
         if _FORMULA.match(q) and (_IMPLEMENT_BEFORE.search(before) or _AFTER_OK.match(after)
                                   or after[:1] in "，,。；;、"):
             add(a, b, "mechanism.quoted", allow_in_book=True)
+            continue
+        formula_items = "、" in q and all(_FORMULA.match(x) for x in q.split("、"))
+        if formula_items and (_IMPLEMENT_BEFORE.search(before) or _AFTER_OK.match(after)):
+            add(a, b, "mechanism.quoted")  # 实行“一周一调度、一月一督查通报”
             continue
         if "、" in q and (_WORK_MODEL_AFTER.match(after) or _LIST_MODEL_AFTER.match(after)):
             add(a, b, "mechanism.quoted")

@@ -414,7 +414,8 @@ def extract_projects(text: str) -> list[Mention]:
             continue
         if tail in ("工程", "计划") and (_NUMERAL_START.match(q) or len(q) >= 4) and not _PLAN_WORDS.search(q):
             add(m.start(), m.end(), "project.quoted")
-        elif tail is None and q.endswith(("计划", "工程")) and len(q) >= 4 and not _PLAN_WORDS.search(q[:-2]):
+        elif (tail is None and q.endswith(("计划", "工程")) and len(q) >= 4 and not _PLAN_WORDS.search(q[:-2])
+              and not q.endswith(("行动计划", "工作计划", "实施计划", "投资计划"))):
             add(m.start("q"), m.end("q"), "project.quoted")  # “网链共享计划”, “登峰计划”
         elif tail is None and _SUFFIX_RE.search(q[-4:]) and q.endswith(SUFFIXES) and not _is_generic(q):
             add(m.start("q"), m.end("q"), "project.quoted")
