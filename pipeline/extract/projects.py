@@ -13,9 +13,18 @@ Rules (ids as in ``rules/project.yaml``), in order of trust:
   (“竹浆纸一体化项目”, “双百”工程).
 - ``project.programme`` — numeral programme names (百大项目, 百千万工程).
 - ``project.suffix`` — a name ending in a facility or project word (水电站, 水库, 公路, 产业园,
-  工程, 项目 …) whose left edge is found with the segmenter, kept only when it contains a proper
-  name (a place or person name, a word the dictionary does not know, digits or Latin letters).
+  工程, 项目 …) whose left edge is found with the segmenter, kept only when it is specific: it holds
+  a proper name (a place-bound facility 乐山机场, a person or brand word, a word the dictionary does
+  not know, digits or Latin letters), opens with a full region name, or names a works phase
+  (…迁建项目, …二期工程).
+- ``project.enumeration`` — 、-separated names ending in facility words (弥师路、锁平高速公路),
+  each item taken whole.
 - ``project.repeat`` — a later occurrence of a name found by the rules above.
+
+The left edge of a name is the hard part: :func:`trim_left` walks the jieba words right to left and
+stops at a governing verb (``rules/lexicons/stop_verbs.txt``: 加快, 推进, 新建 …), a function word,
+a count (22个…), 、 or clause punctuation; a short parenthetical or quoted word inside a list item
+(绵遂资内铁路（遂内段）, “四好农村路”提升改造) is stepped over.
 
 Generic phrases (重点项目, 基础设施建设) and plans/documents (《…方案》, …规划, 项目库) are never projects;
 a name right after a count (1819个…工程) is that count's object, not a project.
@@ -28,8 +37,8 @@ from functools import lru_cache
 import regex
 
 from .. import rules_dir
-from ..rules import load_yaml, rule_file
 from ..mention import Mention
+from ..rules import load_yaml, rule_file
 from ..segment import posseg
 
 __all__ = ["extract_projects", "trim_left", "lexicon", "has_proper_name", "Spans"]
