@@ -49,6 +49,19 @@ KINDS = {v: k for k, v in LABELS.items()}
 ENTITY_KINDS = frozenset(LABELS)
 MAX_CHARS = 2000  # lines longer than this are cut into pieces at sentence ends for the model
 DEV_DOC = "004_0693fd384ee7ab58.txt"  # the seed held out to pick the best checkpoint
+MODEL_KINDS = frozenset({"project", "mechanism"})  # what the model adds by default (see predict_entities)
+MAX_NAME = 40
+EXTRA_PROJECT_HEADS = ("中心", "基地", "学校", "学院", "医院", "公园", "管网", "管廊", "生产线", "厂", "港", "场",
+                       "馆", "城", "计划", "扩建", "改造", "迁建", "一体化", "期", "站", "路", "线", "桥")
+_CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?\s]")
+_MECHANISM_HEAD = re.compile(r"(?:制|机制|制度|模式|年|行动|赛|法)$")
+_QUOTE = re.compile(r"[“”‘’\"'《》]")
+#: Institutions are not projects; systems, reforms and set-ups are not mechanisms (GUIDELINES.md).
+_INSTITUTION = re.compile(r"(?:研究|交流|发展|服务|创新|研发|信息)中心$|(?:研究院|研究所|分院|协会|学会)$")
+_NOT_MECHANISM = re.compile(r"(?:体制|体系|改革|机构|体制机制)$")
+#: A quoted mechanism is put into practice (实行“…”) or named as one (“…”工作机制).
+_PRACTICE_BEFORE = re.compile(r"(?:实行|推行|建立|健全|完善|开展|坚持|落实|按照|深化|创新|探索|推广|实施|采取|采用|运用)[^，。；“”]{0,5}$")
+_PRACTICE_AFTER = re.compile(r"的?(?:工作)?(?:机制|模式|制度|活动|要求|工作法|行动)")
 
 _SLOT = re.compile(r"\{(\w+)\}")
 _HAN_OR_ALNUM = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -95,20 +108,88 @@ def _pieces(text: str):
 
 def _clean_edges(text: str, start: int, end: int) -> tuple[int, int]:
     """Shrink a span past quotes, brackets and spaces at its edges (names are taken without quotes)."""
-    while start < end and not _HAN_OR_ALNUM.match(text[start]) and text[start] != "+":
+    while start < end and not _HAN_OR_ALNUM.match(text[start]):
         start += 1
     while end > start and not _HAN_OR_ALNUM.match(text[end - 1]):
         end -= 1
     return start, end
 
 
-def predict_entities(text: str, *, rule_mentions=(), model_path: str | None = None) -> list[Mention]:
+def _snap_to_quotes(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whole quoted name when a span stops a character or two short of its quotes.
+
+    >>> t = "落实“四督四保”要求"
+    >>> _snap_to_quotes(t, 3, 6)
+    (3, 7)
+    """
+    left = text.rfind("“", max(0, start - 3), start + 1)
+    right = text.find("”", end, end + 3)
+    if left < 0 or right < 0 or "”" in text[left + 1:start] or "“" in text[end:right]:
+        return start, end
+    return left + 1, right
+
+
+def plausible(kind: str, text: str, start: int, end: int) -> bool:
+    """Whether a model span has the shape of a name of its kind (the model proposes, this disposes).
+
+    A name runs over no clause break or quote and is not a category word of the rules' lexicons
+    (重点项目, 工作机制, also behind a short modifier: 省重点项目). A project ends in a project or
+    facility word (水库, 产业园, 工程 …, as the project rules' suffixes) and is no institution
+    (…研究中心, …研究院). A mechanism is no system or reform (…体制, …体系, …改革) and ends in
+    制/机制/制度/模式 or a campaign word (年, 行动, 赛), or is quoted and either joins parts with
+    ``+`` or is put into practice (实行“…”, “…”工作机制).
+
+    >>> plausible("project", "建设青溪光伏产业园", 2, 9), plausible("project", "商品房销售面积", 0, 7)
+    (True, False)
+    >>> plausible("project", "抓好省重点项目", 2, 7)
+    False
+    >>> plausible("mechanism", "推行项目代办责任制", 2, 9), plausible("mechanism", "优化营商环境", 2, 6)
+    (True, False)
+    >>> plausible("mechanism", "严格落实“四督四保”", 5, 9), plausible("mechanism", "据“深视新闻”报道", 2, 6)
+    (True, False)
+    """
+    name = text[start:end]
+    if not 2 <= len(name) <= MAX_NAME or _CLAUSE_BREAK.search(name) or _QUOTE.search(name):
+        return False
+    if kind in ("project", "mechanism") and _generic(kind, name):
+        return False
+    if kind == "project":
+        return "、" not in name and bool(_project_head().search(name)) and not _INSTITUTION.search(name)
+    if kind == "mechanism":
+        if _NOT_MECHANISM.search(name):
+            return False
+        if _MECHANISM_HEAD.search(name):
+            return True
+        quoted = start > 0 and end < len(text) and text[start - 1] in "“\"'‘" and text[end] in "”\"'’"
+        return quoted and ("+" in name or bool(_PRACTICE_BEFORE.search(text, max(0, start - 9), start - 1))
+                           or bool(_PRACTICE_AFTER.match(text, end + 1)))
+    return True
+
+
+def _generic(kind: str, name: str) -> bool:
+    """A category word of the rules' lexicons (重点项目, 工作机制), bare or behind a short modifier (省重点项目)."""
+    from .projects import lexicon
+
+    return any(name.endswith(g) and len(name) - len(g) <= 2 for g in lexicon(f"{kind}_generic"))
+
+
+@lru_cache(maxsize=1)
+def _project_head():
+    from .projects import SUFFIXES
+
+    heads = sorted(set(SUFFIXES) | set(EXTRA_PROJECT_HEADS), key=len, reverse=True)
+    return re.compile("(?:" + "|".join(map(re.escape, heads)) + r")$")
+
+
+def predict_entities(text: str, *, rule_mentions=(), model_path: str | None = None,
+                     kinds=MODEL_KINDS, check: bool = True) -> list[Mention]:
     """Entity mentions that the statistical model adds to ``rule_mentions``.
 
-    Each has ``source="model"`` and ``rule="model.ner"``; regions get an ``adcode`` from the
-    gazetteer when the name is unambiguous. A model span is dropped when it overlaps an entity
-    mention of the rules (any kind): where the rules fire they decide. Returns [] when no model is
-    installed.
+    Each has ``source="model"`` and ``rule="model.ner"``. Only ``kinds`` are kept (by default
+    projects and mechanisms: regions are the gazetteer's, which the rules already apply exactly);
+    with ``check`` a span must look like a name of its kind (:func:`plausible`). A span is dropped
+    when it overlaps an entity mention of the rules (any kind): where the rules fire they decide.
+    Returns [] when no model is installed.
     """
     nlp = load_model(model_path)
     if nlp is None or not text.strip():
@@ -121,10 +202,12 @@ def predict_entities(text: str, *, rule_mentions=(), model_path: str | None = No
     for (off, _), doc in zip(chunks, nlp.pipe([p for _, p in chunks], batch_size=64)):
         for ent in doc.ents:
             kind = KINDS.get(ent.label_)
-            if kind is None:
+            if kind is None or kind not in kinds:
                 continue
-            s, e = _clean_edges(text, off + ent.start_char, off + ent.end_char)
-            if e - s < 2 or any(s < te and ts < e for ts, te in taken):
+            s, e = _snap_to_quotes(text, *_clean_edges(text, off + ent.start_char, off + ent.end_char))
+            if e - s < 2 or (check and not plausible(kind, text, s, e)):
+                continue
+            if any(s < te and ts < e for ts, te in taken):
                 continue
             adcode = level = None
             if kind == "region":
@@ -252,16 +335,18 @@ def _expand(pattern: str, parts: dict, rng: random.Random, places: list[str]) ->
     return _SLOT.sub(pick, pattern)
 
 
-def synthetic_sentences(n: int, rng: random.Random, templates: dict | None = None) -> list[Example]:
-    """``n`` report sentences from the templates, labelled by construction.
+def synthetic_sentences(n: int, rng: random.Random, templates: dict | None = None,
+                        key: str = "sentences") -> list[Example]:
+    """``n`` report sentences from the templates' ``key`` list, labelled by construction.
 
     ``{P}``/``{RP}`` become project names (``{RP}`` led by a region, as 温江区罗欣药业医药健康产业园),
     ``{M}`` mechanisms (``{MQ}`` quoted models and campaigns, ``{MC}`` campaigns), ``{R}`` gazetteer
     regions (sometimes their short form), ``{X}`` generic phrases that stay unlabelled, and
-    ``{N}``/``{MO}``/``{Y}``/``{A}`` numbers, months, years and amounts.
+    ``{N}``/``{MO}``/``{Y}``/``{A}`` numbers, months, years and amounts. ``key="negatives"`` gives
+    statistics and review sentences without projects or mechanisms.
     """
     t = templates or load_templates()
-    names, sentences = t["names"], t["sentences"]
+    names, sentences = t["names"], t[key]
     full, stems = _gazetteer()
     places = list(names["place_invented"]) + list(stems)
     out: list[Example] = []
@@ -325,12 +410,14 @@ def _gold_documents(gold_dir: Path):
 
 
 def build_corpus(gold_dir: Path | None, text_dirs: list[Path], seed: int = 0, copies: int = 6,
-                 synthetic: int = 2500, dev_doc: str = DEV_DOC) -> tuple[list[Example], list[Example]]:
+                 synthetic: int = 2500, dev_docs: tuple[str, ...] = (DEV_DOC,)
+                 ) -> tuple[list[Example], list[Example]]:
     """(train, dev) lists of (sentence, [(start, end, LABEL)]).
 
-    Dev is the gold of ``dev_doc`` (never trained on); train is the other gold documents, silver
+    Dev is the gold of the ``dev_docs`` (never trained on) and a fresh synthetic sample; train is the other gold documents, silver
     labels on the unlabelled texts of ``text_dirs`` (documents with gold are skipped), the
-    synthetic sentences, and ``copies`` mention-replaced copies of every labelled sentence.
+    synthetic sentences (``synthetic`` with names, half as many without), and ``copies``
+    mention-replaced copies of every labelled sentence.
     """
     from ..normalize import normalize
 
@@ -341,14 +428,18 @@ def build_corpus(gold_dir: Path | None, text_dirs: list[Path], seed: int = 0, co
     if gold_dir and gold_dir.is_dir():
         for name, text, spans in _gold_documents(gold_dir):
             gold_docs.add(name)
-            (dev if name == dev_doc else labelled).extend(_sentences(text, spans))
+            (dev if name in dev_docs else labelled).extend(_sentences(text, spans))
     for d in text_dirs:
         for f in sorted(d.glob("*.txt")) if d.is_dir() else []:
             if f.name in gold_docs:
                 continue
             text = normalize(f.read_bytes(), name=str(f)).text
             labelled.extend(_sentences(text, silver_spans(text)))
-    made = synthetic_sentences(synthetic, rng) if synthetic else []
+    made = (synthetic_sentences(synthetic, rng) + synthetic_sentences(synthetic // 2, rng, key="negatives")
+            if synthetic else [])
+    if dev and synthetic:  # a fresh synthetic sample steadies the checkpoint choice on one small document
+        dev_rng = random.Random(seed + 1)
+        dev += synthetic_sentences(60, dev_rng) + synthetic_sentences(30, dev_rng, key="negatives")
     pools: dict[str, list[str]] = {lab: [] for lab in LABELS.values()}
     for sent, spans in labelled + made:
         for s, e, lab in spans:
@@ -371,6 +462,15 @@ def _docbin(nlp, examples):
     return db
 
 
+def _forget_paths(config: Path) -> None:
+    """Blank the temporary corpus paths in an installed model's config (they only existed while training)."""
+    from thinc.api import Config
+
+    cfg = Config().from_disk(config, interpolate=False)
+    cfg["paths"]["train"] = cfg["paths"]["dev"] = None
+    cfg.to_disk(config)
+
+
 def _resolve(path: str | Path) -> Path:
     """A path as given, or relative to the repository root when it does not exist from here."""
     p = Path(path)
@@ -379,10 +479,13 @@ def _resolve(path: str | Path) -> Path:
 
 def train(config_path: str | Path = CONFIG, output: str | Path = MODEL_DIR, seed: int = 0,
           gold_dir: Path | None = None, text_dirs: list[Path] | None = None,
-          overrides: dict | None = None, synthetic: int = 2500, copies: int = 6) -> Path:
+          overrides: dict | None = None, synthetic: int = 2500, copies: int = 6,
+          dev_docs: tuple[str, ...] = (DEV_DOC,)) -> Path:
     """Build the gold+silver+synthetic corpus, train with spaCy on CPU, install model-best at ``output``.
 
-    ``overrides`` are spaCy config overrides (``{"training.max_steps": 20}`` for a smoke run).
+    ``overrides`` are spaCy config overrides (``{"training.max_steps": 20}`` for a smoke run);
+    ``dev_docs`` are the gold documents held out of training (to pick the checkpoint, or to measure
+    the model on a report it never saw).
     Without ``../shared/gold`` beside the checkout, a tenth of the training set is held out as dev.
     """
     import spacy
@@ -393,7 +496,8 @@ def train(config_path: str | Path = CONFIG, output: str | Path = MODEL_DIR, seed
         raise FileNotFoundError(f"NER config not found: {config_path}")
     gold_dir = gold_dir if gold_dir is not None else ROOT.parent / "shared" / "gold"
     text_dirs = text_dirs if text_dirs is not None else [ROOT / "corpus", TRAIN_DATA]
-    train_set, dev_set = build_corpus(gold_dir, text_dirs, seed=seed, synthetic=synthetic, copies=copies)
+    train_set, dev_set = build_corpus(gold_dir, text_dirs, seed=seed, synthetic=synthetic, copies=copies,
+                                      dev_docs=tuple(dev_docs))
     if not dev_set:  # no shared gold beside the checkout: hold out a slice of the training data
         cut = max(1, len(train_set) // 10)
         dev_set, train_set = train_set[:cut], train_set[cut:]
@@ -412,5 +516,6 @@ def train(config_path: str | Path = CONFIG, output: str | Path = MODEL_DIR, seed
             shutil.rmtree(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(tmp / "out" / "model-best", out)
+    _forget_paths(out / "config.cfg")
     load_model.cache_clear()
     return out
