@@ -62,11 +62,15 @@ def _words_rx(name: str, file: str = "fragments", suffix: bool = False) -> regex
     return regex.compile(f"(?:{alt})" + (r"\Z" if suffix else ""))
 
 
+@lru_cache(maxsize=None)
+def _groupindex(pattern: regex.Pattern) -> dict[str, int]:
+    return dict(pattern.groupindex)
+
+
 def _group(m: regex.Match, name: str) -> str | None:
-    try:
-        return m.group(name)
-    except IndexError:
-        return None
+    """Group ``name`` of ``m`` or None (by index: named lookups cost several times more in ``regex``)."""
+    i = _groupindex(m.re).get(name)
+    return None if i is None else m.group(i)
 
 
 def _qualifier(m: regex.Match, num: Num | None) -> str | None:
@@ -90,7 +94,7 @@ def _clause_before(text: str, start: int, limit: int = 40) -> str:
 
 def _range(rule: Rule, m: regex.Match) -> tuple[Num, Num | None] | None:
     """The number (and upper bound) of a match; a bare lower bound takes the upper bound's scale."""
-    num = parse_number(m.group("num"), positional=False)
+    num = parse_number(_group(m, "num"), positional=False)
     if num is None:
         return None
     n2 = _group(m, "num2")
@@ -114,7 +118,7 @@ def _range(rule: Rule, m: regex.Match) -> tuple[Num, Num | None] | None:
 
 
 def _signed(m: regex.Match) -> bool:
-    s = m.group("num")
+    s = _group(m, "num")
     return bool(s) and s[0] in "-−"
 
 
@@ -209,7 +213,7 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     if num.value <= 0:
         return None
     spec = rule.spec
-    if m.group("num").strip("百千万亿") == "" and not _group(m, "qpre"):
+    if _group(m, "num").strip("百千万亿") == "" and not _group(m, "qpre"):
         return None  # “万亿元”城市 is a label; 突破万亿元 is a sum
     if spec.get("context") == "money" and not money_context(text, m.start(), m.end()):
         return None
@@ -221,23 +225,25 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
         currency = _lex("currency_symbols")[sym]
     else:
         currency = spec.get("currency", "CNY")
-    if cur is None and sym is None and "num" in m.groupdict() and m.group("num").strip(
-            "0123456789.,多余万亿千百十") == m.group("num") and num.scale == 1:
+    if cur is None and sym is None and "num" in m.groupdict() and _group(m, "num").strip(
+            "0123456789.,多余万亿千百十") == _group(m, "num") and num.scale == 1:
         return None
     extra = ()
     per = _group(m, "per")
     if per:
         extra = (("per", per.lstrip("/每")),)
-    return Mention(kind="amount", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+    return dict(kind="amount", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
                    value=num.value, value_max=hi.value if hi else None, currency=currency,
                    qualifier=_qualifier(m, num), extra=extra)
+
+
+_PERCENT_UNITS = {"%": "%", "％": "%", "‰": "‰", "百分之": "%", "千分之": "‰", "个百分点": "pp", "倍": "times"}
 
 
 def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     spec = rule.spec
     unit_word = _group(m, "unit")
-    unit = spec.get("unit") or {"%": "%", "％": "%", "‰": "‰", "百分之": "%", "千分之": "‰",
-                                "个百分点": "pp", "倍": "times"}.get(unit_word or "%", "%")
+    unit = spec.get("unit") or _PERCENT_UNITS.get(unit_word or "%", "%")
     word = _group(m, "word")
     num = hi = None
     if "value" in spec:
@@ -258,7 +264,7 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     direction = "down" if (_group(m, "num") and _signed(m)) else direction_of(text, m.start())
     if word and direction is None:
         direction = "up"
-    return Mention(kind="percent", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+    return dict(kind="percent", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
                    value=value, value_max=hi.value * spec.get("multiplier", 1) if hi else None,
                    unit=unit, qualifier=_qualifier(m, num), direction=direction,
                    basis=basis_of(text, m.start()))
@@ -266,12 +272,12 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
 
 def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     spec = rule.spec
-    unit = _lex("units")[m.group("unit")]
+    unit = _lex("units")[_group(m, "unit")]
     if spec.get("product"):
-        a, b = parse_number(m.group("num")), parse_number(m.group("num2"))
+        a, b = parse_number(_group(m, "num")), parse_number(_group(m, "num2"))
         if a is None or b is None:
             return None
-        return Mention(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+        return dict(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
                        value=a.value * b.value, unit=unit, extra=(("units", a.value), ("unit_size", b.value)))
     r = _range(rule, m)
     if r is None:
@@ -279,7 +285,7 @@ def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None
     num, hi = r
     if num.value <= 0:
         return None
-    return Mention(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+    return dict(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
                    value=num.value, value_max=hi.value if hi else None, unit=unit,
                    qualifier=_qualifier(m, num))
 
@@ -390,13 +396,14 @@ def inside_title(text: str, pos: int, limit: int = 60) -> bool:
 
 
 def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
-    raw = m.group("num")
-    clf = m.group("clf")
+    raw = _group(m, "num")
+    clf = _group(m, "clf")
     num = parse_number(raw)
     if num is None or num.value <= 0:
         return None
     # classifier words that are really part of another word (3个月, 一次性, 两位数, 3万亿台阶)
-    nxt = text[m.end("clf"): m.end("clf") + 4]
+    clf_end = m.end(_groupindex(m.re)["clf"])
+    nxt = text[clf_end: clf_end + 4]
     for bad in _lex("classifier_not_after", "count").get(clf[-1], ()) or ():
         if nxt.startswith(bad) and not _group(m, "qpost"):
             return None
@@ -405,11 +412,11 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     if is_cn and raw == "一" and clf != "次":
         return None
     # numbers inside slogans: “三个一”, 四个一批, 一个项目一个项目
-    if is_cn and _CN_NUMERAL_START.match(text, m.end("clf")):
+    if is_cn and _CN_NUMERAL_START.match(text, clf_end):
         return None
     if m.start() > 0 and text[m.start() - 1] in "“\"‘" and "”" in text[m.end(): m.end() + 3]:
         return None
-    if is_cn and text[m.end("clf"): m.end("clf") + 1] in ("”", "’") and "“" in text[max(0, m.start() - 8): m.start()]:
+    if is_cn and text[clf_end: clf_end + 1] in ("”", "’") and "“" in text[max(0, m.start() - 8): m.start()]:
         return None  # “一网一门一次”
     if inside_title(text, m.start()):
         return None  # 《成都市支持保障重点项目的20条政策及措施》 names a document
@@ -419,24 +426,23 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
         return None  # a bare scale word (万家灯火, “万家民营企业…”) is not a number
     if clf in ("位", "名") and text[max(0, m.start() - 1): m.start()] in ("前", "后"):
         return None  # 排名前五位 is a rank
-    if is_cn and clf == "次" and text.startswith(("会议", "全体会议"), m.end("clf")):
+    if is_cn and clf == "次" and text.startswith(("会议", "全体会议"), clf_end):
         return None  # 十四届人大三次会议 is an ordinal session
     unit = _lex("classifiers")[clf]
-    return Mention(kind="count", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+    return dict(kind="count", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
                    value=num.value, unit=unit, qualifier=_qualifier(m, num))
 
 
-def attach_objects(text: str, mentions: list[Mention]) -> list[Mention]:
+def attach_objects(text: str, mentions: list[dict]) -> list[dict]:
     """Give each count its counted ``object`` and widen its span over it when it stands next to the
     number (170个州级重点项目, 开工项目1297个), never into a neighbouring mention."""
-    out = list(mentions)
-    for i, m in enumerate(out):
-        if m.kind != "count":
+    for i, m in enumerate(mentions):
+        if m["kind"] != "count":
             continue
-        lo = out[i - 1].end if i else 0
-        hi = out[i + 1].start if i + 1 < len(out) else len(text)
-        obj = _object_after(text[:hi], m.end, lead_verb=m.unit != "次")
-        start, end = m.start, m.end
+        lo = mentions[i - 1]["end"] if i else 0
+        hi = mentions[i + 1]["start"] if i + 1 < len(mentions) else len(text)
+        start, end = m["start"], m["end"]
+        obj = _object_after(text[:hi], end, lead_verb=m["unit"] != "次")
         if obj:
             end += len(obj)
         else:
@@ -445,8 +451,8 @@ def attach_objects(text: str, mentions: list[Mention]) -> list[Mention]:
                 obj = before
                 start -= len(before)
         if obj:
-            out[i] = replace(m, start=start, end=end, text=text[start:end], object=obj or None)
-    return out
+            m.update(start=start, end=end, text=text[start:end], object=obj)
+    return mentions
 
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -557,7 +563,7 @@ def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     else:
         value = f"{y:04d}" if y else None
     qualifier = g.get("cut") or g.get("pos") or g.get("ypos") or None
-    return Mention(kind="date", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+    return dict(kind="date", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
                    value=value, qualifier=qualifier, relative=True if relative else None)
 
 
@@ -589,7 +595,8 @@ def _anchored() -> tuple[regex.Pattern, regex.Pattern, dict[str, tuple[Rule, ...
             raise ValueError(f"rule {rule.id} is anchored on a number but declares no `follow`")
         for c in chars:
             by_char.setdefault(c, []).append(rule)
-    number = compile_pattern("{number}")
+    follow = "".join(sorted(by_char)).replace("\\", "\\\\").replace("]", "\\]").replace("[", "\\[").replace("-", "\\-").replace("^", "\\^")
+    number = compile_pattern("(?:{number})(?=[" + follow + "])")
     prefix = compile_pattern(r"(?:{qual_pre}|人民币|累计|共){1,2}\Z")
     return number, prefix, {c: tuple(rs) for c, rs in by_char.items()}
 
@@ -601,14 +608,14 @@ def _shared_lexicons() -> frozenset:
     return frozenset(fragments("fragments")[1])
 
 
-def candidates(text: str, *, doc_date: str | None = None) -> list[Mention]:
+def candidates(text: str, *, doc_date: str | None = None) -> list[dict]:
     """Every numeric rule hit, before overlap resolution.
 
     Number-led rules are tried only at numbers they can follow (see :func:`_anchored`), from the
     number itself, its sign, or a qualifier/currency word just before it; the other rules (百分之…,
     翻一番, dates) have literal words the regex engine finds quickly and scan the text.
     """
-    out: list[Mention] = []
+    out: list[dict] = []
     for rule in numeric_rules():
         if rule.spec.get("anchor") == "number":
             continue
@@ -648,22 +655,23 @@ def candidates(text: str, *, doc_date: str | None = None) -> list[Mention]:
     return out
 
 
-def resolve(found: list[Mention]) -> list[Mention]:
-    """Keep non-overlapping mentions, longer spans first (ties: date, amount, percent, quantity, count)."""
-    order = sorted(found, key=lambda m: (-(m.end - m.start), KIND_PRIORITY[m.kind], m.start))
+def resolve(found: list[dict]) -> list[dict]:
+    """Keep non-overlapping candidates, longer spans first (ties: date, amount, percent, quantity, count)."""
+    order = sorted(found, key=lambda m: (m["start"] - m["end"], KIND_PRIORITY[m["kind"]], m["start"]))
     starts: list[int] = []  # kept spans, sorted and disjoint
     ends: list[int] = []
     kept: list[Mention] = []
     for m in order:
-        i = bisect_right(starts, m.start)
-        if i and ends[i - 1] > m.start:
+        s, e = m["start"], m["end"]
+        i = bisect_right(starts, s)
+        if i and ends[i - 1] > s:
             continue  # overlaps the kept span starting at or before it
-        if i < len(starts) and starts[i] < m.end:
+        if i < len(starts) and starts[i] < e:
             continue  # overlaps the next kept span
-        starts.insert(i, m.start)
-        ends.insert(i, m.end)
+        starts.insert(i, s)
+        ends.insert(i, e)
         kept.append(m)
-    kept.sort(key=lambda m: m.start)
+    kept.sort(key=lambda m: m["start"])
     return kept
 
 
@@ -673,4 +681,5 @@ def extract_numeric(text: str, *, doc_date: str | None = None) -> list[Mention]:
     Every mention has ``text == text[start:end]`` and a ``rule`` id; numeric mentions never overlap.
     ``doc_date`` (ISO, e.g. ``2017-08-11``) anchors periods without a year (1—8月, 今年以来).
     """
-    return attach_objects(text, resolve(candidates(text, doc_date=doc_date)))
+    kept = attach_objects(text, resolve(candidates(text, doc_date=doc_date)))
+    return [Mention(**{k: v for k, v in m.items() if v is not None}) for m in kept]
