@@ -109,7 +109,8 @@ def report(label: str, files: list[Path], rounds: int) -> None:
     finally:
         N.repair_mojibake = REPAIR
     n_big = len(big.decode("utf-8"))
-    print(f"{'one document of ' + format(n_big, ',') + ' chars':34} {rate(n_big, secs)}  (no repair; under tracemalloc)")
+    label = f"one document of {n_big:,} chars"
+    print(f"{label:34} {rate(n_big, secs)}  (no repair; under tracemalloc)")
     print(f"{'  peak traced memory':34} {peak / 2**20:8.1f} MiB  ({peak / len(big):.1f} bytes per input byte)")
 
 

@@ -41,7 +41,7 @@ import regex
 from .boilerplate import boilerplate_edits
 from .decode import EmptyInputError, decode_bytes
 from .html_text import html_to_text, looks_like_html
-from .offsets import Edit, OffsetMap, Repair, StageMap, apply_edits
+from .offsets import Edit, OffsetMap, Repair, apply_edits
 from .pinyin import pinyin_edits
 
 try:
@@ -299,7 +299,8 @@ def space_edits(text: str) -> list[Edit]:
     a run containing a line break (trailing spaces, blank lines, the ideographic indentation ``　　`` of
     the next line) becomes one line break; whitespace at the start and end of the document goes.
 
-    >>> apply_edits("  原标题:关注  全力\\t以赴 \\n\\n\\n\\u3000\\u3000近日", space_edits("  原标题:关注  全力\\t以赴 \\n\\n\\n\\u3000\\u3000近日"))[0]
+    >>> text = "  原标题:关注  全力\\t以赴 \\n\\n\\n\\u3000\\u3000近日"
+    >>> apply_edits(text, space_edits(text))[0]
     '原标题:关注 全力 以赴\\n近日'
     """
     edits = []
@@ -364,7 +365,7 @@ def normalize(data: bytes | str, *, name: str = "", is_html: bool | None = None)
             edit_stage(stage, fallback(text))
 
     edit_stage("control", control_edits(text))
-    edit_stage("mojibake", repair_mojibake(text))
+    edit_stage("mojibake", _repair(text, name))
     edit_stage("pinyin", pinyin_edits(text))
     same_length_stage("t2s", to_simplified(text), t2s_edits)
     edit_stage("boilerplate", boilerplate_edits(text))
@@ -372,6 +373,22 @@ def normalize(data: bytes | str, *, name: str = "", is_html: bool | None = None)
     edit_stage("space", space_edits(text))
     return Normalized(text=text, raw=raw, encoding=encoding, offsets=omap, paragraphs=split_paragraphs(text),
                       is_html=html, name=name, _log=log)
+
+
+def _repair(text: str, name: str) -> list[Edit]:
+    """The mojibake repair, fenced: a heuristic that fails on some input must not lose the document.
+
+    The failure is reported as a RuntimeWarning (so tests and logs show it) and the text goes on
+    unrepaired; the pinyin stage then marks any orphan annotation as a lost character.
+    """
+    try:
+        return repair_mojibake(text)
+    except Exception as e:  # noqa: BLE001 - see docstring
+        import warnings
+
+        warnings.warn(f"{name or 'document'}: mojibake repair failed ({type(e).__name__}: {e}); "
+                      "text left unrepaired", RuntimeWarning, stacklevel=2)
+        return []
 
 
 # ------------------------------------------------------------------------------------------------ splitting

@@ -399,3 +399,25 @@ def test_any_text_normalizes_idempotently_with_offsets_in_bounds(s):
     for i in range(len(doc.text)):
         rs, re_ = doc.offsets.raw_span(i, i + 1)
         assert 0 <= rs <= re_ <= len(doc.raw)
+
+
+def test_a_failing_repair_is_fenced_and_reported(monkeypatch):
+    import pipeline.normalize as N
+
+    def broken(text):
+        raise IndexError("string index out of range")
+
+    monkeypatch.setattr(N, "repair_mojibake", broken)
+    with pytest.warns(RuntimeWarning, match="mojibake repair failed"):
+        doc = N.normalize("本網(wǎng)訊 甘孜日?qǐng)?bào)", name="x.txt")
+    assert doc.text == "本网讯 甘孜日\ufffd"
+
+
+@pytest.mark.parametrize("module", ["pipeline.decode", "pipeline.normalize", "pipeline.pinyin",
+                                    "pipeline.boilerplate", "pipeline.html_text"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
