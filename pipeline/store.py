@@ -175,6 +175,10 @@ class DatabaseMissing(click.ClickException, FileNotFoundError):
     """``open_db(..., must_exist=True)`` on a path with no database (the command line prints it as an error)."""
 
 
+class DatabaseUnusable(click.ClickException):
+    """The file is not an SQLite database, or the disk refused a write; nothing half-written is left."""
+
+
 # --------------------------------------------------------------------------------------------- opening
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -194,14 +198,17 @@ def open_db(path: str | os.PathLike, must_exist: bool = False) -> sqlite_utils.D
         raise DatabaseMissing(f"{path} does not exist; run `gongbao ingest PATH --db {path}` first")
     if not must_exist and os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-    conn = _connect(path)
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if mode.lower() != "wal" and path != ":memory:":
-        raise sqlite3.OperationalError(f"{path}: could not switch to WAL journal mode (got {mode})")
-    conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after any crash; durable per checkpoint
-    db = sqlite_utils.Database(conn)
-    if not must_exist or conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-        ensure_schema(db)
+    try:
+        conn = _connect(path)
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal" and path != ":memory:":
+            raise DatabaseUnusable(f"{path}: could not switch to WAL journal mode (got {mode})")
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after any crash
+        db = sqlite_utils.Database(conn)
+        if not must_exist or conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            ensure_schema(db)
+    except sqlite3.DatabaseError as e:
+        raise DatabaseUnusable(f"{path} is not a usable SQLite database: {e}") from e
     return db
 
 
@@ -309,8 +316,11 @@ class Writer:
 
     def rollback(self) -> None:
         if self.in_tx:
-            self.conn.execute("ROLLBACK")
             self.in_tx = False
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.OperationalError:  # SQLite already rolled back (e.g. after "disk is full")
+                pass
 
     # look-ups ----------------------------------------------------------------------------------
     def document_by_sha(self, sha: str) -> int | None:
@@ -754,6 +764,10 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
             bar.update(summary.files, summary.documents, summary.chars, summary.n_errors)
         writer.commit()
         bar.update(summary.files, summary.documents, summary.chars, summary.n_errors, force=True)
+    except sqlite3.OperationalError as e:  # disk full, I/O error, locked for too long: stop cleanly
+        writer.rollback()
+        raise DatabaseUnusable(f"writing {db_path} failed: {e}. Documents committed so far are kept; "
+                               f"fix the cause and run the same command again to continue") from e
     except BaseException:
         writer.rollback()
         raise

@@ -228,3 +228,27 @@ def test_query_commands_refuse_a_missing_database(tmp_path):
     with pytest.raises(DatabaseMissing, match="run `gongbao ingest"):
         open_db(tmp_path / "nope.db", must_exist=True)
     assert not (tmp_path / "nope.db").exists()
+
+
+def test_a_full_disk_stops_cleanly_and_a_rerun_completes(tmp_path, monkeypatch):
+    import pipeline.store as store
+
+    real_connect = store._connect
+
+    def small_disk(path):
+        conn = real_connect(path)
+        conn.execute("PRAGMA max_page_count = 200")  # 800 KB: schema and regions fit, the corpus does not
+        return conn
+
+    db_path = tmp_path / "full.db"
+    monkeypatch.setattr(store, "_connect", small_disk)
+    with pytest.raises(store.DatabaseUnusable, match="full.*run the same command again"):
+        ingest_paths([CORPUS], db_path, workers=1, batch_size=1)
+    monkeypatch.setattr(store, "_connect", real_connect)
+    db = open_db(db_path)
+    assert check_integrity(db) == []
+    partial = db.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    assert partial < 5
+    s = ingest_paths([CORPUS], db_path, workers=1)
+    assert s.new == 5 - partial and not s.errors
+    assert check_integrity(db) == []
