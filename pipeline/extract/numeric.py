@@ -602,6 +602,13 @@ def _anchored() -> tuple[regex.Pattern, regex.Pattern, dict[str, tuple[Rule, ...
 
 
 @lru_cache(maxsize=None)
+def _prefix_last_chars() -> frozenset:
+    """Last characters of the words that may stand before a number (a cheap test before the search)."""
+    words = list(_lex("qualifiers_pre")) + ["过", "人民币", "累计", "共"]
+    return frozenset(w[-1] for w in words)
+
+
+@lru_cache(maxsize=None)
 def _shared_lexicons() -> frozenset:
     from ..rules import fragments
 
@@ -627,6 +634,7 @@ def candidates(text: str, *, doc_date: str | None = None) -> list[dict]:
             if mention is not None:
                 out.append(mention)
     number, prefix, by_char = _anchored()
+    last_chars = _prefix_last_chars()
     n = len(text)
     for tok in number.finditer(text):
         e = tok.end()
@@ -638,11 +646,17 @@ def candidates(text: str, *, doc_date: str | None = None) -> list[dict]:
         q = p - 1 if p and text[p - 1] in "-−" else p
         if q != p:
             starts.insert(0, q)
-        if q and text[q - 1] not in "，。；、,;:：！？ \n":
+        if q and text[q - 1] in last_chars:
             pre = prefix.search(text, max(0, q - 6), q)
             if pre:
                 starts.insert(0, pre.start())
+        tok_text = None
         for rule in rules:
+            ends = rule.spec.get("token_endswith")
+            if ends:
+                tok_text = tok_text or tok.group()
+                if not tok_text.endswith(tuple(ends)):
+                    continue
             build = BUILDERS[rule.kind]
             for st in starts:
                 m = rule.regex.match(text, st)
