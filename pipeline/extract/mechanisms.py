@@ -52,6 +52,7 @@ _CAMPAIGN = regex.compile(_CFG["campaign"])
 _SINGLE_ZHI_OK = regex.compile(_CFG["single_zhi_heads"])
 
 _DIGIT = regex.compile(r"\d")
+_JOINT = regex.compile(r"[、和及](?!.*[、和及])")  # the last list joint before a name
 _YEAR_CAMPAIGN = regex.compile(r"(?<=\p{Han}{3})年(?=活动)")
 _LABEL = regex.compile(r"^[一二三四五六七八九十两双百千万]+大")  # “三大行动”: a package label
 _MONEY_OR_PLATFORM = regex.compile(r"(?:基金|贷|债|平台)$")
@@ -166,12 +167,19 @@ def extract_mechanisms(text: str) -> list[Mention]:
         add(items_start, m.end("items"), "mechanism.shared_suffix")
 
     # 5. names ending in 制/机制/制度/模式
+    prev_end = 0
     for m in _SUFFIX.finditer(text):
         suffix = m.group(0)
         b = m.end()
+        # names in a list (服务承诺制、首问负责制和责任追究制) never reach back past 、/和/及 or the
+        # previous name's ending
+        seg_start = max(_clause_start(text, m.start()), m.start() - 30, prev_end)
+        prev_end = b
         if _REFORM_AFTER.match(text, b) and suffix != "模式":
             continue
-        seg_start = max(_clause_start(text, m.start()), m.start() - 30)
+        joint = _JOINT.search(text, seg_start, m.start())
+        if joint:
+            seg_start = joint.end()
         seg = text[seg_start: m.start()]
         if not seg:
             continue
