@@ -142,3 +142,13 @@ def test_corpus_copies_decode():
     for p in sorted(CORPUS.glob("*.txt")):
         text, enc = decode_bytes(p.read_bytes())
         assert enc == "utf-8" and len(text) > 1000
+
+
+def test_charset_normalizer_is_a_sane_fallback_judge():
+    from pipeline.decode import _judge
+
+    pytest.importorskip("charset_normalizer")
+    simp = "全社会固定资产投资完成187.43亿元,同比增长11%左右,完成省定目标的43%"
+    trad = "臺灣的經濟發展，投資完成億元，同比增長，完成年度計劃"
+    assert _judge(simp.encode("gb18030"), ["gb18030", "big5"]) == "gb18030"
+    assert _judge(trad.encode("big5"), ["gb18030", "big5"]) == "big5"
