@@ -4,7 +4,8 @@ The order of evidence, strongest first:
 
 1. a byte-order mark (UTF-8-SIG, UTF-32 and UTF-16 in either byte order);
 2. BOM-less UTF-16, recognised by its NUL bytes: ASCII characters (digits, line breaks, punctuation)
-   put a NUL in every other byte, nearly always on the same parity;
+   put a NUL in every other byte, nearly always on the same parity (UTF-16 of pure Chinese, without
+   any ASCII, is accepted later only when it reads as common Chinese);
 3. strict UTF-8 (legacy CJK encodings almost never form valid UTF-8 by accident);
 4. the legacy encodings GB18030 (a superset of GBK and GB2312) and Big5. Big5 bytes are nearly always
    *valid* GBK too, so when both decode strictly the one whose characters are common Chinese wins
@@ -106,17 +107,23 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise NotTextError(f"this is {what}, not text")
-    wide = _sniff_utf16(data) or _sniff_utf16_han(data)
+    wide = _sniff_utf16(data)
     if wide:
         return _decode_unicode(data, wide, with_bom=False)
     sample = data[:_SAMPLE]
     n_ctrl = len(_CONTROL_BYTES.findall(sample))
     if n_ctrl > max(4, MAX_CONTROL_SHARE * len(sample)):
+        wide = _sniff_utf16_han(data)  # pure-Chinese UTF-16 has "control" bytes in its low bytes
+        if wide:
+            return _decode_unicode(data, wide, with_bom=False)
         raise NotTextError(f"looks binary, not text: {n_ctrl} of the first {len(sample)} bytes are control bytes")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as e:
         utf8_error = e
+    wide = _sniff_utf16_han(data)
+    if wide:
+        return _decode_unicode(data, wide, with_bom=False)
     mixed = _decode_mixed(data)
     if mixed is not None:
         return mixed, "mixed"

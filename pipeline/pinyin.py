@@ -103,11 +103,13 @@ def pinyin_edits(text: str) -> list[Edit]:
     """
     edits: list[Edit] = []
     pos = 0  # end of the last orphan run, so its later members are not matched again
+    append = edits.append
     for m in _CANDIDATE.finditer(text):
         syl = m.group(1)
         if syl is not None:  # "(pinyin)" after a character
-            if _is_annotation(text[m.start() - 1], syl):
-                edits.append(Edit(m.start(), m.end(), "", "pinyin"))
+            start, end = m.span()
+            if _is_annotation(text[start - 1], syl):
+                append(Edit(start, end, "", "pinyin"))
         elif m.start() >= pos:
             edit = _orphan_edit(text, m.start())
             if edit is not None:
