@@ -414,8 +414,10 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     # numbers inside slogans: “三个一”, 四个一批, 一个项目一个项目
     if is_cn and _CN_NUMERAL_START.match(text, clf_end):
         return None
-    if m.start() > 0 and text[m.start() - 1] in "“\"‘" and "”" in text[m.end(): m.end() + 3]:
-        return None
+    if m.start() > 0 and text[m.start() - 1] in "“\"‘":
+        close = text.find("”", m.end(), m.end() + 8)
+        if close >= 0 and "“" not in text[m.end():close]:
+            return None  # a quoted slogan: “两个毫不动摇”, “三个一”
     if is_cn and text[clf_end: clf_end + 1] in ("”", "’") and "“" in text[max(0, m.start() - 8): m.start()]:
         return None  # “一网一门一次”
     if inside_title(text, m.start()):
