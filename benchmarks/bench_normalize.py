@@ -38,8 +38,8 @@ def _edit(fn):
 
 
 STAGES = [("control", _edit(N.control_edits)), ("mojibake (repair_mojibake)", _edit(REPAIR)),
-          ("pinyin", _edit(pinyin_edits)), ("t2s (OpenCC + 著)", N.to_simplified),
-          ("boilerplate", _edit(boilerplate_edits)), ("width", N.to_halfwidth), ("space", _edit(N.space_edits))]
+          ("pinyin", _edit(pinyin_edits)), ("width", N.to_halfwidth), ("t2s (OpenCC + 著)", N.to_simplified),
+          ("boilerplate", _edit(boilerplate_edits)), ("space", _edit(N.space_edits))]
 
 
 def rate(chars: int, secs: float) -> str:

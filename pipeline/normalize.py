@@ -3,22 +3,19 @@
 Stages, in order (each a pure function returning :class:`~pipeline.offsets.Edit` lists, applied with
 :func:`~pipeline.offsets.apply_edits` and chained in an :class:`~pipeline.offsets.OffsetMap`):
 
-==============  ===================================================================  =====================
-stage           what                                                                 module
-==============  ===================================================================  =====================
-decode          bytes → text (BOM, UTF-16 sniffing, UTF-8, GB18030, Big5, mixed)     :mod:`pipeline.decode`
-html            main text of an HTML page (the *raw* text is then that text)          :mod:`pipeline.html_text`
-control         line endings to ``\\n``; NUL/control/zero-width/bidi characters out;     here
-                lone surrogates → U+FFFD (first, so no later pattern trips on them)
-mojibake        GBK one-byte-shift repair and lost characters (``lost_char``)         :mod:`pipeline.repair`
-pinyin          ``網(wǎng)`` → ``網``; unrepaired orphans ``?qǐng)`` → U+FFFD               :mod:`pipeline.pinyin`
-t2s             traditional → simplified, OpenCC ``t2s`` phrase level, plus 著→着       here
-boilerplate     site chrome lines and paywall notes (``rules/boilerplate.yaml``)      :mod:`pipeline.boilerplate`
-width           fullwidth digits, letters, ％ and spaces → ASCII (Chinese punctuation   here
-                such as ，。；：！？“”（） is kept)
-space           runs of spaces/tabs → one space; indentation, trailing spaces and      here
-                blank lines go
-==============  ===================================================================  =====================
+- ``decode`` (:mod:`pipeline.decode`): bytes → text (BOM, UTF-16 sniffing, UTF-8, GB18030, Big5, mixed).
+- ``html`` (:mod:`pipeline.html_text`): the main text of an HTML page. For HTML the *raw* text, the base
+  of every offset, is that extracted text: offsets into markup would point inside tags and scripts.
+- ``control``: line endings to ``\\n``; NUL, control, zero-width and bidi characters out; lone surrogates
+  → U+FFFD. First, so that no later pattern trips on an invisible character.
+- ``mojibake`` / ``lost_char`` (:mod:`pipeline.repair`): GBK one-byte-shift repair, lost characters.
+- ``pinyin`` (:mod:`pipeline.pinyin`): ``網(wǎng)`` → ``網``; unrepaired orphans ``?qǐng)`` → U+FFFD.
+- ``width``: fullwidth digits, letters and ％ → ASCII (Chinese punctuation ，。；：！？“”（） is kept);
+  Kangxi radicals and compatibility ideographs → the ordinary characters (before t2s: ⾨ → 門 → 门).
+- ``t2s``: traditional → simplified, OpenCC ``t2s`` at phrase level, plus the 著/着 rule.
+- ``boilerplate`` (:mod:`pipeline.boilerplate`): site chrome lines and paywall notes, rules in
+  ``rules/boilerplate.yaml``.
+- ``space``: runs of spaces, tabs and U+3000 → one space; indentation, trailing spaces, blank lines go.
 
 The mojibake repair runs before pinyin stripping because the stray pinyin are its hints. A clean
 simplified document costs one regex scan per stage and one OpenCC call: nothing per character in Python.
@@ -33,6 +30,7 @@ simplified document costs one regex scan per stage and one OpenCC call: nothing 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -259,21 +257,31 @@ _WIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(0xFF21, 0xFF3B)})  # Ａ-�
 _WIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(0xFF41, 0xFF5B)})  # ａ-ｚ
 _WIDTH["％"] = "%"
 _WIDTH["．"] = "."  # only between digits, see _WIDE
-_WIDE = re.compile("[０-９Ａ-Ｚａ-ｚ％]+")
+#: Kangxi radicals (⽇ U+2F47), CJK radical supplements and compatibility ideographs (U+F900–U+FAFF) that
+#: PDF converters emit in place of the ordinary characters they look like: mapped to those (NFKC), 1:1.
+for _lo, _hi in ((0x2E80, 0x2EF3), (0x2F00, 0x2FD5), (0xF900, 0xFAD9)):
+    for _cp in range(_lo, _hi + 1):
+        _nf = unicodedata.normalize("NFKC", chr(_cp))
+        if len(_nf) == 1 and _nf != chr(_cp):
+            _WIDTH[chr(_cp)] = _nf
+_WIDE = re.compile("[０-９Ａ-Ｚａ-ｚ％\u2e80-\u2ef3\u2f00-\u2fd5\uf900-\ufad9]+")
 _WIDE_DOT = re.compile("(?<=[0-9０-９])．(?=[0-9０-９])")
 
 
 def _halfwidth_run(m) -> str:
-    return "".join(_WIDTH[c] for c in m.group())
+    return "".join(_WIDTH.get(c, c) for c in m.group())
 
 
 def to_halfwidth(text: str) -> str:
-    """Fullwidth digits, letters and ％ (and ． between digits) in ASCII; the length is kept.
+    """Fullwidth digits, letters and ％ (and ． between digits) in ASCII, Kangxi radicals and
+    compatibility ideographs as the ordinary characters; the length is kept.
 
     Chinese punctuation (，。；：！？“”（）) stays; fullwidth and other Unicode spaces are the space stage's.
 
     >>> to_halfwidth("ＧＤＰ增长１２．５％，达到")
     'GDP增长12.5%，达到'
+    >>> to_halfwidth("⽇报⼀⼆")  # Kangxi radicals from a PDF converter
+    '日报一二'
     """
     out = _WIDE.sub(_halfwidth_run, text)
     return _WIDE_DOT.sub(".", out) if "．" in out else out
@@ -367,9 +375,9 @@ def normalize(data: bytes | str, *, name: str = "", is_html: bool | None = None)
     edit_stage("control", control_edits(text))
     edit_stage("mojibake", _repair(text, name))
     edit_stage("pinyin", pinyin_edits(text))
+    same_length_stage("width", to_halfwidth(text), width_edits)  # before t2s: a Kangxi ⾨ becomes 門, then 门
     same_length_stage("t2s", to_simplified(text), t2s_edits)
     edit_stage("boilerplate", boilerplate_edits(text))
-    same_length_stage("width", to_halfwidth(text), width_edits)
     edit_stage("space", space_edits(text))
     return Normalized(text=text, raw=raw, encoding=encoding, offsets=omap, paragraphs=split_paragraphs(text),
                       is_html=html, name=name, _log=log)
