@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -45,8 +46,8 @@ def default_workers() -> int:
 def _context():
     # fork: workers inherit the already-imported pipeline and start in milliseconds. The pool is
     # created before any progress-bar thread starts, so no lock is inherited held.
-    methods = mp.get_all_start_methods()
-    return mp.get_context("fork" if "fork" in methods else "spawn")
+    # Elsewhere (macOS: system frameworks are not fork-safe; Windows) workers are spawned and warm up themselves.
+    return mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
 def warm_pipeline() -> None:
