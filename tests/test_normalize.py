@@ -425,7 +425,7 @@ def test_docstring_examples(module):
 
 def test_kangxi_radicals_and_compatibility_ideographs_become_ordinary_characters():
     """PDF converters emit ⽇ (U+2F47) for 日 and ⾨ for 門; they must read (and simplify) as text."""
-    doc = normalize("⾨⼾開放，⽇報⼀季度投資增⻓８％")
+    doc = normalize("⾨⼾開放，⽇報⼀季度投資增長８％")
     assert doc.text == "门户开放，日报一季度投资增长8%"
     s = doc.text.index("门")
     assert doc.raw[slice(*doc.offsets.raw_span(s, s + 1))] == "⾨"
