@@ -59,6 +59,8 @@ def _write_battery(d) -> tuple[dict[str, str], dict[str, str]]:
     (d / "random.bin").write_bytes(bytes(rng.randrange(256) for _ in range(8192))); bad["random.bin"] = {"decode"}
     (d / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(rng.randrange(256) for _ in range(4000)))
     bad["image.png"] = {"decode"}
+    (d / "undecodable.txt").write_bytes(bytes(rng.randrange(0x80, 0xFF) for _ in range(3000)))
+    bad["undecodable.txt"] = {"decode"}
     (d / "empty.txt").write_bytes(b""); bad["empty.txt"] = {"read"}
     with open(d / "huge.txt", "wb") as f:  # 50 MB, sparse: costs no disk and is never read
         f.truncate(50 * 1024 * 1024)
