@@ -484,19 +484,19 @@ class Writer:
                           f"VALUES ({', '.join('?' * len(cols))})", [_sql_value(row[c]) for c in cols])
 
     def load_regions(self) -> int:
-        """Fill ``regions`` from :func:`pipeline.regions.all_regions` when it differs; returns rows written."""
+        """Make ``regions`` equal :func:`pipeline.regions.all_regions` (rewritten only when it differs); rows written."""
         try:
             from .regions import all_regions
         except ImportError:
             return 0
         regions = [r for r in all_regions() if r.get("adcode")]  # the table is keyed by code
-        have = self.conn.execute("SELECT count(*) FROM regions").fetchone()[0]
-        if have == len(regions):
-            return 0
         codes = {str(r["adcode"]) for r in regions}
-        rows = [(str(r["adcode"]), r["name"], r.get("level"),
-                 str(r["parent_adcode"]) if r.get("parent_adcode") and str(r["parent_adcode"]) in codes else None)
-                for r in regions]
+        rows = sorted((str(r["adcode"]), r["name"], r.get("level"),
+                       str(r["parent_adcode"]) if r.get("parent_adcode") and str(r["parent_adcode"]) in codes else None)
+                      for r in regions)
+        have = self.conn.execute("SELECT adcode, name, level, parent_adcode FROM regions ORDER BY adcode").fetchall()
+        if have == rows:
+            return 0
         self.begin()
         self.conn.execute("PRAGMA defer_foreign_keys = ON")
         self.conn.execute("DELETE FROM regions")
