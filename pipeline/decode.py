@@ -146,12 +146,9 @@ def _decode_unicode(data: bytes, enc: str, *, with_bom: bool) -> tuple[str, str]
         text = data.decode(enc, errors="replace")
         if text.count("\ufffd") > max(8, len(text) // 20):
             raise UndecodableError(f"starts like {enc.upper()} but most of it does not decode as {enc.upper()}")
-    name = enc if (with_bom or enc != "utf-8-sig") else "utf-8"
-    if with_bom and enc.startswith("utf-16"):
-        name = "utf-16"  # the conventional name for BOM-marked UTF-16
-    if with_bom and enc.startswith("utf-32"):
-        name = "utf-32"
-    return text, name
+    if with_bom and enc.startswith(("utf-16", "utf-32")):
+        return text, enc[:6]  # "utf-16"/"utf-32": the conventional names of the BOM-marked forms
+    return text, enc
 
 
 def _sniff_utf16(data: bytes) -> str | None:
