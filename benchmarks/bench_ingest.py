@@ -1,77 +1,255 @@
-"""Ingest throughput and memory on one machine: documents/s, chars/s and peak memory, by corpus size and workers.
+"""End-to-end ingest benchmark: throughput (chars/s per core), where the time goes, peak memory, engines.
 
-Builds synthetic corpora from the lines of the real reports in corpus/ (each document distinct), then
-runs ``ingest_paths`` in a fresh Python process per configuration, so the peak resident memory of the
-writer process and of its workers is measured cleanly. A flat writer memory across corpus sizes shows
-the stream (nothing of the corpus is kept); the re-run line shows the cost of an unchanged corpus.
+The corpus is the seed reports and ../shared/devcorpus, each copied ``--scale`` times (default ×200) with
+variations so every copy is a distinct document: every number is redrawn (same number of digits) and
+region names are rotated through others of the same level. It is generated into a temporary directory.
 
-    .venv/bin/python benchmarks/bench_ingest.py                 # 100 and 400 documents, 1 and 2 workers
-    .venv/bin/python benchmarks/bench_ingest.py --sizes 1000 4000 --workers 2 4
+Every measurement runs ``pipeline.store.ingest_paths`` into a fresh database in a fresh Python process,
+so peak resident memory (the writer process and, separately, its largest worker) is measured cleanly:
+
+1. a profile — one process, one worker, the base documents ×``--profile-scale``, each stage (read, normalize,
+   meta, extract, claims, search tokens, write) under its own cProfile: seconds per stage and its top
+   functions by own time;
+2. throughput of the whole corpus with the local engine at 1 and 2 workers, and with the Dask engine on a
+   2-worker LocalCluster — chars/s, chars/s per core (÷ worker processes) and chars per CPU-second (all
+   processes' user+sys time, the figure that does not depend on what else runs on the machine);
+3. peak memory at 1× (a tenth of the corpus) and 10× (the whole corpus) with 2 local workers: flat means
+   the stream holds nothing of the corpus.
+
+    .venv/bin/python benchmarks/bench_ingest.py                  # ×200: long (hours on one slow core)
+    .venv/bin/python benchmarks/bench_ingest.py --scale 10       # a few minutes
+    .venv/bin/python benchmarks/bench_ingest.py --scale 10 --skip dask profile
 """
 from __future__ import annotations
 
 import argparse
 import json
 import random
+import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+#: targets from the "Speed and scale" issue
+TARGET_CHARS_PER_CORE = 1_000_000
+TARGET_PEAK_MB = 500
+
+#: region names rotated between copies (same administrative level in each pool)
+REGION_POOLS = (
+    ("黑龙江省", "吉林省", "辽宁省", "河北省", "山西省", "陕西省", "四川省", "湖南省", "江西省", "云南省"),
+    ("成都市", "绵阳市", "德阳市", "宜宾市", "南充市", "泸州市", "乐山市", "眉山市", "西安市", "宝鸡市"),
+    ("柞水县", "镇安县", "山阳县", "丹凤县", "商南县", "洛南县", "宁陕县", "石泉县", "旬阳县", "岚皋县"),
+    ("甘孜藏族自治州", "阿坝藏族羌族自治州", "凉山彝族自治州", "黔东南苗族侗族自治州", "湘西土家族苗族自治州"),
+)
+_REGION_INDEX = {name: (pool, i) for pool in REGION_POOLS for i, name in enumerate(pool)}
+_REGION_RE = re.compile("|".join(sorted(map(re.escape, _REGION_INDEX), key=len, reverse=True)))
+_DIGITS_RE = re.compile(r"[0-9]+")
 
 RUN = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 from pipeline.store import ingest_paths
-src, db, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+src, db, workers, engine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 t = time.perf_counter()
-s = ingest_paths([src], db, workers=workers)
-first = time.perf_counter() - t
+s = ingest_paths([src], db, workers=workers, engine=engine)
+seconds = time.perf_counter() - t
 t = time.perf_counter()
-again = ingest_paths([src], db, workers=workers)
+again = ingest_paths([src], db, workers=workers, engine=engine)
 rerun = time.perf_counter() - t
-print(json.dumps({"docs": s.documents, "chars": s.chars, "errors": len(s.errors), "seconds": first,
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"docs": s.documents, "chars": s.chars, "errors": len(s.errors), "seconds": seconds,
                   "rerun_seconds": rerun, "rerun_unchanged": again.unchanged,
-                  "writer_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+                  "cpu_seconds": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+                  "writer_peak_mb": me.ru_maxrss / 1024, "worker_peak_mb": kids.ru_maxrss / 1024}))
 """
 
 
-def make_corpus(d: Path, n: int, seed: int = 5) -> int:
-    """``n`` distinct documents of 4–30 real lines each; returns the total characters."""
+# ------------------------------------------------------------------------------------------- corpus
+
+def base_documents() -> list[Path]:
+    """The seed reports (../shared/seeds, else corpus/) and ../shared/devcorpus/*.txt."""
+    seeds = sorted((SHARED / "seeds").glob("*.txt")) or sorted((ROOT / "corpus").glob("*.txt"))
+    return seeds + sorted((SHARED / "devcorpus").glob("*.txt"))
+
+
+def vary(text: str, copy: int, rng: random.Random) -> str:
+    """A distinct variant of ``text``: numbers redrawn with as many digits, region names rotated by ``copy``.
+
+    >>> vary("柞水县完成投资12.5亿元", 1, random.Random(0))[:3]
+    '镇安县'
+    """
+    def number(m: re.Match) -> str:
+        s = m.group(0)
+        first = rng.choice("123456789") if s[0] != "0" else "0"
+        return first + "".join(rng.choice("0123456789") for _ in s[1:])
+
+    def region(m: re.Match) -> str:
+        pool, i = _REGION_INDEX[m.group(0)]
+        return pool[(i + copy) % len(pool)]
+
+    if copy == 0:
+        return text
+    return _DIGITS_RE.sub(number, _REGION_RE.sub(region, text))
+
+
+def make_corpus(dest: Path, scale: int, seed: int = 200) -> tuple[int, int]:
+    """Write ``scale`` varied copies of every base document under ``dest``; returns (documents, chars)."""
     rng = random.Random(seed)
-    lines = []
-    for f in sorted((ROOT / "corpus").glob("*.txt")):
-        lines += [ln.strip() for ln in f.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
-    d.mkdir(parents=True)
-    total = 0
-    for i in range(n):
-        text = "\n".join([f"第{i + 1}期 工作简报", *rng.choices(lines, k=rng.randint(4, 30))]) + "\n"
-        (d / f"{i // 1000:03d}").mkdir(exist_ok=True)
-        (d / f"{i // 1000:03d}" / f"doc{i:06d}.txt").write_text(text, encoding="utf-8")
-        total += len(text)
-    return total
+    texts = [(p.stem, p.read_bytes().decode("utf-8", errors="surrogateescape")) for p in base_documents()]
+    n = chars = 0
+    for copy in range(scale):
+        sub = dest / f"{copy:04d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        for stem, text in texts:
+            out = vary(text, copy, rng)
+            (sub / f"{stem}.txt").write_bytes(out.encode("utf-8", errors="surrogateescape"))
+            n += 1
+            chars += len(out)
+    return n, chars
+
+
+# ------------------------------------------------------------------------------------------ profile
+
+def profile(src: Path, db: Path, top: int = 8) -> None:
+    """One-process ingest of ``src`` with each stage under its own cProfile; prints seconds and top functions."""
+    import cProfile
+    import pstats
+
+    import pipeline.docmeta
+    import pipeline.extract
+    import pipeline.process
+    import pipeline.store
+    from pipeline.parallel import warm_pipeline
+
+    profiles: dict[str, cProfile.Profile] = {}
+    seconds: dict[str, float] = {}
+
+    def wrap(stage, fn):
+        prof = profiles.setdefault(stage, cProfile.Profile())
+        seconds.setdefault(stage, 0.0)
+
+        def run(*a, **k):
+            t = time.perf_counter()
+            prof.enable()
+            try:
+                return fn(*a, **k)
+            finally:
+                prof.disable()
+                seconds[stage] += time.perf_counter() - t
+        return run
+
+    warm_pipeline()  # loading tables/models is a one-off per process, not per-document time
+    patches = [(pipeline.store, "read_source", "read+hash"), (pipeline.process, "_normalize", "normalize"),
+               (pipeline.docmeta, "document_meta", "meta"), (pipeline.extract, "extract_document", "extract"),
+               (pipeline.process, "_claims", "claims"), (pipeline.process, "_search_text", "search tokens"),
+               (pipeline.store.Writer, "write_document", "write (SQLite, dedupe)")]
+    saved = []
+    for obj, name, stage in patches:
+        if hasattr(obj, name):
+            saved.append((obj, name, getattr(obj, name)))
+            setattr(obj, name, wrap(stage, getattr(obj, name)))
+    try:
+        t = time.perf_counter()
+        s = pipeline.store.ingest_paths([src], db, workers=1)
+        total = time.perf_counter() - t
+    finally:
+        for obj, name, fn in saved:
+            setattr(obj, name, fn)
+    print(f"\n## Where the time goes: {s.documents} documents, {s.chars:,} chars in {total:.1f} s "
+          f"= {s.chars / total:,.0f} chars/s on one core (tables warmed beforehand)\n")
+    print(f"{'stage':<24} {'seconds':>8} {'share':>6} {'chars/s':>11}")
+    for stage, sec in sorted(seconds.items(), key=lambda kv: -kv[1]):
+        print(f"{stage:<24} {sec:>8.2f} {sec / total:>6.1%} {s.chars / sec if sec else 0:>11,.0f}")
+    other = total - sum(seconds.values())
+    print(f"{'(rest of the loop)':<24} {other:>8.2f} {other / total:>6.1%}")
+    for stage, sec in sorted(seconds.items(), key=lambda kv: -kv[1]):
+        stats = pstats.Stats(profiles[stage])
+        rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]  # by own (tot) time
+        print(f"\n### {stage} ({sec:.2f} s): top functions by own time")
+        print(f"{'own s':>7} {'cum s':>7} {'calls':>8}  function")
+        for (file, line, fn), (cc, nc, tt, ct, _) in rows:
+            where = file.split("/site-packages/")[-1].split("/work/main/")[-1]
+            print(f"{tt:>7.2f} {ct:>7.2f} {nc:>8}  {fn} ({where}:{line})")
+
+
+# ----------------------------------------------------------------------------------------- measure
+
+def run(src: Path, db: Path, workers: int, engine: str = "local") -> dict:
+    """One ingest in a fresh process; its figures as a dict."""
+    out = subprocess.run([sys.executable, "-c", RUN, str(src), str(db), str(workers), engine], cwd=ROOT,
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"ingest ({engine}, {workers} workers) failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def report(label: str, workers: int, r: dict) -> None:
+    rate = r["chars"] / r["seconds"]
+    per_cpu = r["chars"] / r["cpu_seconds"] if r["cpu_seconds"] else 0
+    print(f"{label:<22} {r['docs']:>6} {r['chars']:>11,} {r['seconds']:>8.1f} {rate:>10,.0f} {rate / workers:>10,.0f} "
+          f"{per_cpu:>10,.0f} {r['rerun_seconds']:>7.1f} {r['writer_peak_mb']:>9.0f} {r['worker_peak_mb']:>9.0f}"
+          + (f"  ({r['errors']} errors)" if r["errors"] else ""))
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 400])
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--scale", type=int, default=200, help="copies of each base document (default 200)")
+    ap.add_argument("--profile-scale", type=int, default=2, help="copies for the profiled run (default 2)")
+    ap.add_argument("--skip", nargs="*", default=[], choices=["profile", "local", "dask", "memory"],
+                    help="parts to leave out")
     args = ap.parse_args(argv)
-    print(f"{'docs':>6} {'workers':>7} {'seconds':>8} {'docs/s':>7} {'chars/s':>9} {'rerun s':>8} "
-          f"{'writer MB':>9} {'worker MB':>9}")
-    with tempfile.TemporaryDirectory() as tmp:
-        for n in args.sizes:
-            src = Path(tmp) / f"c{n}"
-            make_corpus(src, n)
-            for w in args.workers:
-                db = Path(tmp) / f"c{n}-w{w}.db"
-                out = subprocess.run([sys.executable, "-c", RUN, str(src), str(db), str(w)], cwd=ROOT,
-                                     capture_output=True, text=True, check=True)
-                r = json.loads(out.stdout.strip().splitlines()[-1])
-                print(f"{r['docs']:>6} {w:>7} {r['seconds']:>8.1f} {r['docs'] / r['seconds']:>7.1f} "
-                      f"{r['chars'] / r['seconds']:>9,.0f} {r['rerun_seconds']:>8.2f} {r['writer_peak_mb']:>9.0f} "
-                      f"{r['worker_peak_mb']:>9.0f}" + (f"  ({r['errors']} errors)" if r["errors"] else ""))
+    bases = base_documents()
+    print(f"# Ingest benchmark: {len(bases)} base documents ×{args.scale}; "
+          f"{len(__import__('os').sched_getaffinity(0))} cores available; load average "
+          f"{open('/proc/loadavg').read().split()[0] if Path('/proc/loadavg').exists() else '?'}")
+    with tempfile.TemporaryDirectory(prefix="gongbao-bench-") as tmp:
+        tmp = Path(tmp)
+        if "profile" not in args.skip:
+            make_corpus(tmp / "profile", args.profile_scale, seed=7)
+            profile(tmp / "profile", tmp / "profile.db")
+        src = tmp / "corpus"
+        t = time.perf_counter()
+        n, chars = make_corpus(src, args.scale)
+        print(f"\n## Throughput: {n} documents, {chars:,} characters (generated in {time.perf_counter() - t:.1f} s)\n")
+        print(f"{'run':<22} {'docs':>6} {'chars':>11} {'seconds':>8} {'chars/s':>10} {'/core':>10} "
+              f"{'/CPU-s':>10} {'rerun s':>7} {'writer MB':>9} {'worker MB':>9}")
+        results = {}
+        plan = [("local, 1 worker", 1, "local"), ("local, 2 workers", 2, "local"),
+                ("dask LocalCluster, 2", 2, "dask")]
+        for label, workers, engine in plan:
+            if engine in args.skip or (engine == "local" and "local" in args.skip):
+                continue
+            if engine == "dask":
+                try:
+                    import distributed  # noqa: F401
+                except ImportError:
+                    print(f"{label:<22} skipped: dask[distributed] is not installed")
+                    continue
+            r = run(src, tmp / f"{engine}-{workers}.db", workers, engine)
+            results[label] = (workers, r)
+            report(label, workers, r)
+        if "memory" not in args.skip:
+            small = tmp / "small"
+            make_corpus(small, max(1, args.scale // 10))
+            print(f"\n## Peak memory, 2 local workers: 1× = ×{max(1, args.scale // 10)}, 10× = ×{args.scale}\n")
+            print(f"{'run':<22} {'docs':>6} {'chars':>11} {'seconds':>8} {'chars/s':>10} {'/core':>10} "
+                  f"{'/CPU-s':>10} {'rerun s':>7} {'writer MB':>9} {'worker MB':>9}")
+            one = run(small, tmp / "small.db", 2)
+            report("1× corpus", 2, one)
+            ten = results["local, 2 workers"][1] if "local, 2 workers" in results else run(src, tmp / "ten.db", 2)
+            report("10× corpus", 2, ten)
+            peak = max(ten["writer_peak_mb"], ten["worker_peak_mb"])
+            print(f"\npeak RSS 10× / 1×: writer {ten['writer_peak_mb'] / one['writer_peak_mb']:.2f}, "
+                  f"worker {ten['worker_peak_mb'] / one['worker_peak_mb']:.2f}; "
+                  f"largest {peak:.0f} MB (target ≤ {TARGET_PEAK_MB} MB: {'met' if peak <= TARGET_PEAK_MB else 'NOT met'})")
+        best = max((r["chars"] / r["seconds"] / w for w, r in results.values()), default=None)
+        if best is not None:
+            print(f"best throughput per core: {best:,.0f} chars/s (target {TARGET_CHARS_PER_CORE:,}: "
+                  f"{'met' if best >= TARGET_CHARS_PER_CORE else f'NOT met, {TARGET_CHARS_PER_CORE / best:,.0f}× short'})")
 
 
 if __name__ == "__main__":
