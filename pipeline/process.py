@@ -43,6 +43,7 @@ class ProcessedDoc:
     repairs: list[dict] = field(default_factory=list)
     meta: dict = field(default_factory=dict)  # title, date, region_adcode, region_name, region_level
     paragraphs: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in text
+    paragraph_raw: list[tuple[int, int]] = field(default_factory=list)  # the same spans in raw_text
     search_text: list[str] | None = None  # per paragraph: tokens for the full-text index (None: no tokenizer)
     mentions: list[dict] = field(default_factory=list)  # MENTION_FIELDS + "paragraph" (position or None)
     claims: list[dict] = field(default_factory=list)  # Claim.to_row() + "paragraph" (position or None)
@@ -248,7 +249,8 @@ def process_document(path: str, data: bytes, sha256: str | None = None, *, use_m
         out.error = IngestError(path, out.stage, _describe(e), sha256=sha)
     if out.error is not None:  # nothing of a failed document is loaded; do not ship its text back
         out.raw_text = out.text = None
-        out.repairs, out.paragraphs, out.mentions, out.claims, out.search_text = [], [], [], [], None
+        out.repairs, out.paragraphs, out.paragraph_raw, out.mentions, out.claims = [], [], [], [], []
+        out.search_text = None
     return out
 
 
@@ -275,6 +277,7 @@ def _run_stages(out: ProcessedDoc, data: bytes, use_model: bool) -> None:
 
     enter("paragraphs")
     out.paragraphs = _paragraphs(doc)
+    out.paragraph_raw = [tuple(doc.offsets.raw_span(s, e)) for s, e in out.paragraphs]
     starts = [s for s, _ in out.paragraphs]
     ends = [e for _, e in out.paragraphs]
 

@@ -428,10 +428,11 @@ class Writer:
         # paragraphs, their full-text rows and their duplicate links
         pids = list(self._ids("paragraphs", len(d.paragraphs)))
         prow = []
-        for pos, ((s, e), pid) in enumerate(zip(d.paragraphs, pids)):
-            prow.append((pid, doc_id, pos, s, e, e - s, d.text[s:e]))
-        conn.executemany('INSERT INTO paragraphs (id, document_id, position, start, "end", n_chars, text) '
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)", prow)
+        raw = d.paragraph_raw if len(d.paragraph_raw) == len(d.paragraphs) else [(None, None)] * len(d.paragraphs)
+        for pos, ((s, e), pid, (rs, re_)) in enumerate(zip(d.paragraphs, pids, raw)):
+            prow.append((pid, doc_id, pos, s, e, e - s, d.text[s:e], rs, re_))
+        conn.executemany('INSERT INTO paragraphs (id, document_id, position, start, "end", n_chars, text, raw_start, '
+                         "raw_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", prow)
         if self.search is not None and prow:
             self.search.index_paragraphs(conn, _fts_rows(prow, d.search_text))
         canon: dict[int, int] = {}

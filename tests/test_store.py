@@ -85,11 +85,16 @@ def test_rows_point_at_the_text_they_came_from(corpus_db):
             db.conn.execute('SELECT id, document_id, start, "end", text FROM paragraphs')}
     for doc, s, e, t in pars.values():
         assert texts[doc][s:e] == t
+    raw = dict(db.conn.execute("SELECT id, raw_text FROM documents"))
+    last: dict[int, int] = {}
+    for doc, rs, re_ in db.conn.execute("SELECT document_id, raw_start, raw_end FROM paragraphs "
+                                        "ORDER BY document_id, position"):
+        assert last.get(doc, 0) <= rs < re_ <= len(raw[doc])  # in the raw text, in order, not overlapping
+        last[doc] = re_
     rows = db.conn.execute('SELECT document_id, paragraph_id, kind, text, start, "end", raw_start, raw_end '
                            "FROM mentions").fetchall()
     assert len(rows) > 50
     assert {r[2] for r in rows} >= {"amount", "percent"}
-    raw = dict(db.conn.execute("SELECT id, raw_text FROM documents"))
     for doc, pid, kind, text, s, e, rs, re_ in rows:
         assert texts[doc][s:e] == text
         assert 0 <= rs <= re_ <= len(raw[doc])
