@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import time
 from pathlib import Path
 
@@ -223,3 +224,46 @@ def test_package_does_not_import_benchmark_extras():
     for py in root.rglob("*.py"):
         src = py.read_text(encoding="utf-8")
         assert "import jionlp" not in src and "recognizers" not in src, py
+
+
+# --- the rule loader (pipeline/rules.py) ---------------------------------------------------------------
+
+def test_rule_loader_expands_fragments_and_lexicons():
+    import doctest
+
+    from pipeline import rules
+
+    assert doctest.testmod(rules).failed == 0
+    src = rules.compile_pattern("{number}{currency}").pattern
+    assert "美元" in src and not re.search(r"\{@?[A-Za-z_]", src)  # every reference expanded
+    assert rules.fragment("number").fullmatch("四千九百六十八点四五亿")
+    assert rules.fragment("number").fullmatch("1,297")
+
+
+def test_rule_loader_reports_bad_references():
+    from pipeline.rules import RuleError, expand
+
+    with pytest.raises(RuleError, match="unknown fragment"):
+        expand("{nope}", {}, {})
+    with pytest.raises(RuleError, match="cycle"):
+        expand("{a}", {"a": "{b}", "b": "{a}"}, {})
+    with pytest.raises(RuleError, match="unknown lexicon"):
+        expand("{@nope}", {}, {})
+
+
+def test_every_numeric_rule_has_an_id_kind_prefix_and_is_exercised_by_an_example():
+    import yaml
+
+    from pipeline import rules_dir
+    from pipeline.extract.numeric import numeric_rules
+
+    ids = {r.id for r in numeric_rules()}
+    seen = set()
+    for kind in ("amount", "percent", "count", "quantity", "date"):
+        data = yaml.safe_load((rules_dir() / f"{kind}.yaml").read_text(encoding="utf-8"))
+        for ex in data["examples"]:
+            texts = ex.get("forms") or [ex["sentence"]]
+            for t in texts:
+                seen |= {m.rule for m in extract_numeric(t, doc_date="2019-09-20")}
+    assert all(i.split(".")[0] in NUMERIC for i in ids)
+    assert ids - seen == set(), f"rules no example exercises: {sorted(ids - seen)}"
