@@ -39,10 +39,15 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import click
+
 from .parallel import WorkerCrash, warm_pipeline
 
 #: Environment variable naming a shard directory shared by the client and the workers.
 SHARD_DIR_ENV = "GONGBAO_SHARD_DIR"
+
+#: How long to wait for a scheduler given by address.
+CONNECT_TIMEOUT = "20s"
 
 #: Jobs in flight per worker (the same default as the local engine's window).
 WINDOW_PER_WORKER = 4
@@ -102,6 +107,10 @@ def run_to_shard(fn: Callable[[Any], Any], job: Any, shard_dir: str, name: str,
     return path, address
 
 
+class SchedulerUnreachable(click.ClickException, ConnectionError):
+    """``--scheduler ADDRESS`` names no running Dask scheduler (the command line prints it as an error)."""
+
+
 def start_client(workers: int | None = None, scheduler: str | None = None):
     """A connected :class:`distributed.Client` and the LocalCluster it owns (None for a remote scheduler).
 
@@ -114,9 +123,11 @@ def start_client(workers: int | None = None, scheduler: str | None = None):
         raise RuntimeError("engine 'dask' needs dask[distributed]: pip install 'dask[distributed]'") from e
     if scheduler:
         try:
-            return Client(scheduler, timeout="30s"), None
-        except OSError as e:
-            raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from e
+            return Client(scheduler, timeout=CONNECT_TIMEOUT), None
+        except (OSError, TimeoutError, ValueError) as e:
+            raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {scheduler} ({e}); start one with "
+                                       "`dask scheduler` and workers with `dask worker ADDRESS`, or leave out "
+                                       "--scheduler to run a local cluster") from e
     cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None,
                            host="127.0.0.1", silence_logs=logging.ERROR)
     try:

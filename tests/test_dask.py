@@ -103,3 +103,26 @@ def test_a_job_that_kills_its_worker_is_reported_and_the_run_goes_on(client):
     assert [j for j, _ in got] == jobs
     assert got[0][1] is None and got[2][1] is None
     assert isinstance(got[1][1], WorkerCrash)
+
+
+def test_a_running_scheduler_by_address_and_shards_the_client_cannot_see(client, tmp_path, monkeypatch):
+    import pipeline.distributed as dist
+
+    address = client.scheduler.address  # what `gongbao ingest --engine dask --scheduler ADDRESS` is given
+    jobs = ["甲", "乙乙", "丙丙丙"]
+
+    def unreadable(path, remove=True):  # as on a client without the workers' file system
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(dist, "read_shard", unreadable)
+    shards = tmp_path / "shards"
+    got = list(dask_ordered_map(len, jobs, scheduler=address, shard_dir=shards, warm=None))
+    assert got == [(j, len(j)) for j in jobs]  # fetched through the worker that wrote each shard
+    assert os.listdir(shards) == []  # and removed there
+
+
+def test_a_bad_scheduler_address_is_a_clear_error():
+    from pipeline.distributed import SchedulerUnreachable, start_client
+
+    with pytest.raises(SchedulerUnreachable, match="cannot reach the Dask scheduler at nonsense:::"):
+        start_client(scheduler="nonsense:::")
