@@ -60,6 +60,9 @@ def evaluate(gold: Path, docs: Path, cmd: str) -> tuple[dict, list[str]]:
     out = subprocess.run([sys.executable, str(EVALUATE), "--gold", str(gold), "--docs", str(docs),
                           "--kinds", KINDS, "--cmd", cmd, "--json", "--errors"],
                          capture_output=True, text=True, check=True, cwd=ROOT)
+    for line in out.stderr.splitlines():
+        if line.startswith("#"):  # evaluate.py's notes: failed commands, missing documents
+            print(line, file=sys.stderr)
     lines = out.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("{"))
     return json.loads("\n".join(lines[start:])), lines[:start]

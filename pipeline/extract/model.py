@@ -62,6 +62,8 @@ _NOT_MECHANISM = re.compile(r"(?:体制|体系|改革|机构|体制机制)$")
 #: A quoted mechanism is put into practice (实行“…”) or named as one (“…”工作机制).
 _PRACTICE_BEFORE = re.compile(r"(?:实行|推行|建立|健全|完善|开展|坚持|落实|按照|深化|创新|探索|推广|实施|采取|采用|运用)[^，。；“”]{0,5}$")
 _PRACTICE_AFTER = re.compile(r"的?(?:工作)?(?:机制|模式|制度|活动|要求|工作法|行动)")
+#: …while slogans, ideas and goals are not mechanisms (坚持“亲商、安商、扶商、富商”的发展理念).
+_IDEA_AFTER = re.compile(r"的?[\u4e00-\u9fff]{0,2}(?:理念|思路|原则|目标|口号|精神|方针|战略|导向)")
 
 _SLOT = re.compile(r"\{(\w+)\}")
 _HAN_OR_ALNUM = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -137,7 +139,7 @@ def plausible(kind: str, text: str, start: int, end: int) -> bool:
     facility word (水库, 产业园, 工程 …, as the project rules' suffixes) and is no institution
     (…研究中心, …研究院). A mechanism is no system or reform (…体制, …体系, …改革) and ends in
     制/机制/制度/模式 or a campaign word (年, 行动, 赛), or is quoted and either joins parts with
-    ``+`` or is put into practice (实行“…”, “…”工作机制).
+    ``+`` or is put into practice (实行“…”, “…”工作机制) and is no slogan (“…”的发展理念).
 
     >>> plausible("project", "建设青溪光伏产业园", 2, 9), plausible("project", "商品房销售面积", 0, 7)
     (True, False)
@@ -147,6 +149,8 @@ def plausible(kind: str, text: str, start: int, end: int) -> bool:
     (True, False)
     >>> plausible("mechanism", "严格落实“四督四保”", 5, 9), plausible("mechanism", "据“深视新闻”报道", 2, 6)
     (True, False)
+    >>> plausible("mechanism", "坚持“亲商、安商”的发展理念", 3, 8)
+    False
     """
     name = text[start:end]
     if not 2 <= len(name) <= MAX_NAME or _CLAUSE_BREAK.search(name) or _QUOTE.search(name):
@@ -161,8 +165,10 @@ def plausible(kind: str, text: str, start: int, end: int) -> bool:
         if _MECHANISM_HEAD.search(name):
             return True
         quoted = start > 0 and end < len(text) and text[start - 1] in "“\"'‘" and text[end] in "”\"'’"
-        return quoted and ("+" in name or bool(_PRACTICE_BEFORE.search(text, max(0, start - 9), start - 1))
-                           or bool(_PRACTICE_AFTER.match(text, end + 1)))
+        if not quoted or _IDEA_AFTER.match(text, end + 1):
+            return False
+        return ("+" in name or bool(_PRACTICE_BEFORE.search(text, max(0, start - 9), start - 1))
+                or bool(_PRACTICE_AFTER.match(text, end + 1)))
     return True
 
 
