@@ -232,7 +232,8 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     per = _group(m, "per")
     if per:
         extra = (("per", per.lstrip("/每")),)
-    return dict(kind="amount", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+    rid = rule.spec.get("range_id", rule.id) if hi else rule.id
+    return dict(kind="amount", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
                    value=num.value, value_max=hi.value if hi else None, currency=currency,
                    qualifier=_qualifier(m, num), extra=extra)
 
@@ -264,7 +265,8 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
     direction = "down" if (_group(m, "num") and _signed(m)) else direction_of(text, m.start())
     if word and direction is None:
         direction = "up"
-    return dict(kind="percent", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
+    rid = rule.spec.get("range_id", rule.id) if hi else rule.id
+    return dict(kind="percent", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
                    value=value, value_max=hi.value * spec.get("multiplier", 1) if hi else None,
                    unit=unit, qualifier=_qualifier(m, num), direction=direction,
                    basis=basis_of(text, m.start()))
@@ -573,30 +575,34 @@ BUILDERS = {"amount": _amount, "percent": _percent, "count": _count, "quantity":
 
 
 @lru_cache(maxsize=None)
-def _anchored() -> tuple[regex.Pattern, regex.Pattern, dict[str, tuple[Rule, ...]]]:
+def _anchored() -> tuple[regex.Pattern, regex.Pattern, dict[str, tuple[tuple[Rule, tuple[str, ...]], ...]]]:
     """The number scan, the prefix scan and, for each character, the number-led rules it can start.
 
     A number-led rule (``anchor: number``) declares in ``follow`` what may come right after its
-    number: literal characters, or ``@lexicon`` for the first characters of a lexicon's words. The
-    text is scanned once for numbers; at each number only the rules whose ``follow`` contains the next
-    character are tried. (The ``regex`` module's per-call overhead, not the matching, dominated when
+    number: a string of single characters, or ``@lexicon`` for the words of a lexicon; ``follow_words``
+    adds whole words. The text is scanned once for numbers; at each number only the rules one of whose
+    follow words starts right after it are tried. (The ``regex`` module's per-call overhead, not the matching, dominated when
     every rule scanned the text or was tried at every number.)
     """
-    by_char: dict[str, list[Rule]] = {}
+    by_char: dict[str, list[tuple[Rule, tuple[str, ...]]]] = {}
     for rule in numeric_rules():
         if rule.spec.get("anchor") != "number":
             continue
-        chars: set[str] = set()
+        words: set[str] = set()
         for item in rule.spec.get("follow") or ():
-            if item.startswith("@"):
-                chars |= {str(w)[0] for w in _lex(item[1:], "fragments" if item[1:] in _shared_lexicons()
-                                                    else rule.kind)}
-            else:
-                chars |= set(item)
-        if not chars:
+            if item.startswith("@"):  # the words of a lexicon
+                name = item[1:]
+                words |= {str(w) for w in _lex(name, "fragments" if name in _shared_lexicons() else rule.kind)}
+            else:  # a set of characters
+                words |= set(item)
+        words |= {str(w) for w in rule.spec.get("follow_words") or ()}
+        if not words:
             raise ValueError(f"rule {rule.id} is anchored on a number but declares no `follow`")
-        for c in chars:
-            by_char.setdefault(c, []).append(rule)
+        first: dict[str, set[str]] = {}
+        for w in words:
+            first.setdefault(w[0], set()).add(w)
+        for c, ws in first.items():
+            by_char.setdefault(c, []).append((rule, tuple(sorted(ws, key=len))))
     follow = "".join(sorted(by_char)).replace("\\", "\\\\").replace("]", "\\]").replace("[", "\\[").replace("-", "\\-").replace("^", "\\^")
     number = compile_pattern("(?:{number})(?=[" + follow + "])")
     prefix = compile_pattern(r"(?:{qual_pre}|人民币|累计|共){1,2}\Z")
@@ -653,7 +659,9 @@ def candidates(text: str, *, doc_date: str | None = None) -> list[dict]:
             if pre:
                 starts.insert(0, pre.start())
         tok_text = None
-        for rule in rules:
+        for rule, words in rules:
+            if not text.startswith(words, e):
+                continue
             ends = rule.spec.get("token_endswith")
             if ends:
                 tok_text = tok_text or tok.group()
