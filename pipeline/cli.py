@@ -150,7 +150,11 @@ def compare(metric, db_path, period, fmt, include_duplicates):
     from .store import claims_frame, open_db
 
     db = open_db(db_path, must_exist=True)
-    _emit_frame(claims_frame(db, metric, period, include_duplicates=include_duplicates), fmt)
+    try:
+        frame = claims_frame(db, metric, period, include_duplicates=include_duplicates)
+    except KeyError as e:  # an unknown metric: the message lists the nearest known ones
+        raise click.ClickException(str(e.args[0] if e.args else e))
+    _emit_frame(frame, fmt)
 
 
 @cli.command()
