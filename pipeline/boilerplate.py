@@ -1,8 +1,9 @@
 """Stage 6: drop site chrome (share bars, comment boxes, copyright footers, paywall notes).
 
-The rules are data: ``rules/boilerplate.yaml`` lists line patterns, each with the lines it must drop
-and real content lines it must keep (tested in tests/test_normalize.py). All rules are compiled into
-ONE multi-line regex, so a document costs one scan however many rules there are.
+The rules are data: ``rules/boilerplate.yaml`` lists line patterns, each with the keywords that every
+line it drops contains, lines it must drop and real content lines it must keep (tested in
+tests/test_normalize.py). A document costs one scan for the keywords (stdlib ``re`` over a literal
+alternation); only the lines holding a keyword are matched against the patterns.
 
 A ``line`` rule must match a whole line (spaces and the ideographic indentation around it ignored); the
 line goes with its line break. A ``tail`` rule may start inside a line and runs to its end: only that
@@ -15,6 +16,7 @@ tail goes (a paywall note glued after the last visible words).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +26,7 @@ import regex
 from . import rules_dir
 from .offsets import Edit
 
-__all__ = ["BoilerplateRule", "load_rules", "boilerplate_edits", "compiled"]
+__all__ = ["BoilerplateRule", "RuleSet", "load_rules", "boilerplate_edits", "compiled"]
 
 _PAD = r"[ \t\u3000\u00a0]*"
 
@@ -35,52 +37,65 @@ class BoilerplateRule:
 
     id: str
     pattern: str
+    keywords: tuple[str, ...]
     where: str = "line"
     note: str = ""
 
 
 def load_rules(path: Path | None = None) -> list[BoilerplateRule]:
-    """The rules of ``rules/boilerplate.yaml`` (or ``path``), validated: each pattern compiles."""
+    """The rules of ``rules/boilerplate.yaml`` (or ``path``), validated: each has keywords and compiles."""
     import yaml
 
     path = path or rules_dir() / "boilerplate.yaml"
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     rules = []
     for i, r in enumerate(data.get("rules") or []):
-        rule = BoilerplateRule(id=str(r["id"]), pattern=str(r["pattern"]), where=str(r.get("where", "line")),
-                               note=str(r.get("note", "")))
+        rule = BoilerplateRule(id=str(r["id"]), pattern=str(r["pattern"]),
+                               keywords=tuple(str(k) for k in r.get("keywords") or ()),
+                               where=str(r.get("where", "line")), note=str(r.get("note", "")))
+        where = f"{path}: rule {rule.id} (#{i})"
         if rule.where not in ("line", "tail"):
-            raise ValueError(f"{path}: rule {rule.id}: where must be line or tail, not {rule.where!r}")
+            raise ValueError(f"{where}: where must be line or tail, not {rule.where!r}")
+        if not rule.keywords or not all(rule.keywords):
+            raise ValueError(f"{where}: needs keywords (literal strings every dropped line contains)")
         if "\\s" in rule.pattern:
-            raise ValueError(f"{path}: rule {rule.id}: \\s matches line breaks; write [ \\t\\u3000] instead")
+            raise ValueError(f"{where}: \\s matches line breaks; write [ \\t\\u3000] instead")
         try:
             regex.compile(rule.pattern)
         except regex.error as e:
-            raise ValueError(f"{path}: rule {rule.id} (#{i}): bad pattern: {e}") from None
+            raise ValueError(f"{where}: bad pattern: {e}") from None
         rules.append(rule)
     return rules
 
 
-def _compile(rules: list[BoilerplateRule]) -> tuple[regex.Pattern, ...]:
-    """Two scans: ``^pad(line rules)pad$`` and ``(tail rules)pad$``, each rule a named group ``r<index>``.
+@dataclass(frozen=True)
+class RuleSet:
+    """Compiled rules: the keyword scanner, the whole-line and the line-tail patterns."""
 
-    (One alternation of both is 7× slower: the unanchored tail branch defeats the line anchor.)
-    """
-    line = [f"(?P<r{i}>{r.pattern})" for i, r in enumerate(rules) if r.where == "line"]
-    tail = [f"(?P<r{i}>{r.pattern})" for i, r in enumerate(rules) if r.where == "tail"]
-    out = []
-    if line:
-        out.append(regex.compile(rf"^{_PAD}(?:{'|'.join(line)}){_PAD}$", regex.MULTILINE))
-    if tail:
-        out.append(regex.compile(rf"{_PAD}(?:{'|'.join(tail)}){_PAD}$", regex.MULTILINE))
-    return tuple(out)
+    rules: tuple[BoilerplateRule, ...]
+    keywords: re.Pattern
+    line: regex.Pattern | None
+    tail: regex.Pattern | None
+
+
+def _compile(rules: list[BoilerplateRule]) -> RuleSet:
+    """Each rule is a named group ``r<index>`` of one alternation per kind (line, tail)."""
+    def alternation(where: str) -> regex.Pattern | None:
+        alts = [f"(?P<r{i}>{r.pattern})" for i, r in enumerate(rules) if r.where == where]
+        if not alts:
+            return None
+        body = f"{_PAD}(?:{'|'.join(alts)}){_PAD}"
+        return regex.compile(body if where == "line" else body + r"\Z")
+
+    words = sorted({k for r in rules for k in r.keywords}, key=len, reverse=True)
+    keywords = re.compile("|".join(map(re.escape, words)) if words else r"(?!)")
+    return RuleSet(tuple(rules), keywords, alternation("line"), alternation("tail"))
 
 
 @lru_cache(maxsize=8)
-def compiled(path: str | None = None) -> tuple[tuple[regex.Pattern, ...], tuple[BoilerplateRule, ...]]:
+def compiled(path: str | None = None) -> RuleSet:
     """The compiled rule set (cached per process)."""
-    rules = load_rules(Path(path) if path else None)
-    return _compile(rules), tuple(rules)
+    return _compile(load_rules(Path(path) if path else None))
 
 
 def boilerplate_edits(text: str, *, path: str | None = None) -> list[Edit]:
@@ -88,33 +103,36 @@ def boilerplate_edits(text: str, *, path: str | None = None) -> list[Edit]:
 
     The ``note`` of each edit is the id of the rule that matched.
     """
-    patterns, rules = compiled(path)
+    rs = compiled(path)
     edits: list[Edit] = []
     n = len(text)
-    matches = [m for p in patterns for m in p.finditer(text)]
-    if len(patterns) > 1:
-        matches.sort(key=lambda m: m.start())
-    for m in matches:
-        start, end = m.span()
-        if start == end:
+    pos = 0
+    while True:
+        k = rs.keywords.search(text, pos)
+        if k is None:
+            break
+        start = text.rfind("\n", 0, k.start()) + 1
+        end = text.find("\n", k.end())
+        if end < 0:
+            end = n
+        pos = end + 1
+        m = rs.line.fullmatch(text, start, end) if rs.line is not None else None
+        if m is None and rs.tail is not None:
+            m = rs.tail.search(text, start, end)
+            if m is not None and m.start() > start:  # a chrome tail after real words: only the tail goes
+                edits.append(Edit(m.start(), end, "", "boilerplate", _rule_id(rs, m)))
+                continue
+        if m is None:
             continue
-        rule = rules[int(m.lastgroup[1:])] if m.lastgroup else None
-        at_line_start = start == 0 or text[start - 1] == "\n"
-        if at_line_start and end < n and text[end] == "\n":
-            end += 1  # the whole line goes, with its break
-        elif at_line_start and end == n and start > 0:
-            start -= 1  # last line without a break: take the break before it
-        edits.append(Edit(start, end, "", "boilerplate", rule.id if rule else ""))
-    return _merge_touching(edits)
+        if end < n:
+            end += 1  # the line goes with its break
+        elif start > 0:
+            start -= 1  # the last line has none: take the break before it
+        if edits and start < edits[-1].end:
+            start = edits[-1].end
+        edits.append(Edit(start, end, "", "boilerplate", _rule_id(rs, m)))
+    return edits
 
 
-def _merge_touching(edits: list[Edit]) -> list[Edit]:
-    """apply_edits needs non-overlapping edits: a tail inside a dropped line, or a last-line edit reaching
-    back into the previous one, is merged."""
-    out: list[Edit] = []
-    for e in edits:
-        if out and e.start < out[-1].end:
-            prev = out.pop()
-            e = Edit(prev.start, max(prev.end, e.end), "", e.stage, prev.note + "," + e.note)
-        out.append(e)
-    return out
+def _rule_id(rs: RuleSet, m) -> str:
+    return rs.rules[int(m.lastgroup[1:])].id
