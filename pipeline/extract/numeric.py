@@ -26,7 +26,6 @@ KIND_FILES = ("date", "amount", "percent", "quantity", "count")
 #: when two candidates have the same length, the earlier kind in this order wins
 KIND_PRIORITY = {k: i for i, k in enumerate(KIND_FILES)}
 
-_CJK = regex.compile(r"\p{Han}")
 _CLAUSE_BREAK = regex.compile(r"[。；;！!？?\n]")
 _COMMA = regex.compile(r"[，,：:]")
 
@@ -205,7 +204,7 @@ def _checks(rule: Rule, text: str, m: regex.Match, start: int, end: int) -> bool
     return True
 
 
-def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     r = _range(rule, m)
     if r is None:
         return None
@@ -225,23 +224,20 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
         currency = _lex("currency_symbols")[sym]
     else:
         currency = spec.get("currency", "CNY")
-    if cur is None and sym is None and "num" in m.groupdict() and _group(m, "num").strip(
-            "0123456789.,多余万亿千百十") == _group(m, "num") and num.scale == 1:
-        return None
     extra = ()
     per = _group(m, "per")
     if per:
         extra = (("per", per.lstrip("/每")),)
     rid = rule.spec.get("range_id", rule.id) if hi else rule.id
     return dict(kind="amount", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
-                   value=num.value, value_max=hi.value if hi else None, currency=currency,
-                   qualifier=_qualifier(m, num), extra=extra)
+                value=num.value, value_max=hi.value if hi else None, currency=currency,
+                qualifier=_qualifier(m, num), extra=extra)
 
 
 _PERCENT_UNITS = {"%": "%", "％": "%", "‰": "‰", "百分之": "%", "千分之": "‰", "个百分点": "pp", "倍": "times"}
 
 
-def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     spec = rule.spec
     unit_word = _group(m, "unit")
     unit = spec.get("unit") or _PERCENT_UNITS.get(unit_word or "%", "%")
@@ -267,12 +263,12 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
         direction = "up"
     rid = rule.spec.get("range_id", rule.id) if hi else rule.id
     return dict(kind="percent", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
-                   value=value, value_max=hi.value * spec.get("multiplier", 1) if hi else None,
-                   unit=unit, qualifier=_qualifier(m, num), direction=direction,
-                   basis=basis_of(text, m.start()))
+                value=value, value_max=hi.value * spec.get("multiplier", 1) if hi else None,
+                unit=unit, qualifier=_qualifier(m, num), direction=direction,
+                basis=basis_of(text, m.start()))
 
 
-def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     spec = rule.spec
     unit = _lex("units")[_group(m, "unit")]
     if spec.get("product"):
@@ -280,7 +276,7 @@ def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None
         if a is None or b is None:
             return None
         return dict(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
-                       value=a.value * b.value, unit=unit, extra=(("units", a.value), ("unit_size", b.value)))
+                    value=a.value * b.value, unit=unit, extra=(("units", a.value), ("unit_size", b.value)))
     r = _range(rule, m)
     if r is None:
         return None
@@ -288,8 +284,8 @@ def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None
     if num.value <= 0:
         return None
     return dict(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
-                   value=num.value, value_max=hi.value if hi else None, unit=unit,
-                   qualifier=_qualifier(m, num))
+                value=num.value, value_max=hi.value if hi else None, unit=unit,
+                qualifier=_qualifier(m, num))
 
 
 _OBJ_CHAR = regex.compile(r"[\p{Han}“”\"‘’A-Za-z]")
@@ -397,7 +393,7 @@ def inside_title(text: str, pos: int, limit: int = 60) -> bool:
     return opened >= 0 and text.rfind("》", opened, pos) < 0 and text.find("》", pos, pos + limit) >= 0
 
 
-def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     raw = _group(m, "num")
     clf = _group(m, "clf")
     num = parse_number(raw)
@@ -434,7 +430,7 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
         return None  # 十四届人大三次会议 is an ordinal session
     unit = _lex("classifiers")[clf]
     return dict(kind="count", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
-                   value=num.value, unit=unit, qualifier=_qualifier(m, num))
+                value=num.value, unit=unit, qualifier=_qualifier(m, num))
 
 
 def attach_objects(text: str, mentions: list[dict]) -> list[dict]:
@@ -501,7 +497,7 @@ def _ym(y: int | None, mo: int) -> str:
     return f"{y:04d}-{mo:02d}" if y else f"--{mo:02d}"
 
 
-def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
+def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     g = m.groupdict()
     dy, dm = _doc_year_month(doc_date)
     relative = False
@@ -568,9 +564,10 @@ def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> Mention | None:
         value = f"{y:04d}" if y else None
     qualifier = g.get("cut") or g.get("pos") or g.get("ypos") or None
     return dict(kind="date", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
-                   value=value, qualifier=qualifier, relative=True if relative else None)
+                value=value, qualifier=qualifier, relative=True if relative else None)
 
 
+#: kind → builder(rule, match, text, doc_date) → the fields of a Mention, or None to reject the match
 BUILDERS = {"amount": _amount, "percent": _percent, "count": _count, "quantity": _quantity, "date": _date}
 
 
