@@ -30,11 +30,11 @@ BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 #: Trailing scale words after an Arabic number (3.5万亿, 41162万, 5千万).
 SCALES = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "十亿": 10**9, "亿": 10**8, "千万": 10**7,
           "百万": 10**6, "十万": 10**5, "万": 10**4, "千": 10**3, "百": 10**2}
-APPROX = ("多", "余")
+APPROX = ("多", "余", "几")
 
 
 class Num(NamedTuple):
-    """A parsed number: its ``value``, an approximation word inside it (多/余) and its trailing scale."""
+    """A parsed number: its ``value``, an approximation word inside it (多/余/几) and its trailing scale."""
 
     value: float
     approx: str | None = None

@@ -35,6 +35,8 @@ def test_values(text, value):
     ("310多万", Num(3.1e6, "多", 10**4)),
     ("200余", Num(200.0, "余", 1)),
     ("200余万", Num(2e6, "余", 10**4)),
+    ("三十几亿", Num(3e9, "几", 10**8)),
+    ("十几", Num(10.0, "几", 1)),
 ])
 def test_approximation_words(text, expected):
     assert parse_number(text) == expected
