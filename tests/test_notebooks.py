@@ -90,7 +90,16 @@ def test_explore_notebook_runs(db_path, artifacts_dir):
         assert doc.name in out
     assert "甘孜藏族自治州" in out and "成都市" in out  # regions of the corpus
     assert "mechanism" in out and "project" in out
-    assert "mentions in" in out  # the project section found its project
+    # the project section follows the project named in the most documents, with all its mentions
+    from pipeline import frames
+
+    top = frames.top_mentions(db_path, "project", n=1000)
+    assert len(top), "the corpus has projects"
+    project = top.sort_values(["n_documents", "n_mentions"], ascending=False, kind="stable")["text"].iloc[0]
+    hits = frames.project_mentions(db_path, project)
+    assert f"{project}: {len(hits)} mention" in out
+    assert all(c in out for c in hits["context"].head(10).str[:10])  # mentions shown in their sentences
+    assert "projects are named in more than one document" in out
 
 
 def test_compare_notebook_runs_and_its_chart_has_real_cjk_labels(db_path, artifacts_dir):
