@@ -311,10 +311,13 @@ def _nounish(w: str, flag: str) -> bool:
     return flag.startswith(_NOUNISH)
 
 
-def _object_after(text: str, end: int, limit: int = 12, lead_verb: bool = True) -> str:
-    """The counted noun phrase right after a classifier: 170个州级重点项目完成… → 州级重点项目."""
+def _object_after(text: str, end: int, limit: int = 12, lead_verb: bool = True, bound: int | None = None) -> str:
+    """The counted noun phrase right after a classifier: 170个州级重点项目完成… → 州级重点项目.
+
+    It never reaches ``bound`` (the start of the next mention).
+    """
     j = end
-    stop = min(len(text), end + limit)
+    stop = min(len(text) if bound is None else bound, end + limit)
     while j < stop and _OBJ_CHAR.match(text, j):
         j += 1
     run = text[end:j]
@@ -442,7 +445,7 @@ def attach_objects(text: str, mentions: list[dict]) -> list[dict]:
         lo = mentions[i - 1]["end"] if i else 0
         hi = mentions[i + 1]["start"] if i + 1 < len(mentions) else len(text)
         start, end = m["start"], m["end"]
-        obj = _object_after(text[:hi], end, lead_verb=m["unit"] != "次")
+        obj = _object_after(text, end, lead_verb=m["unit"] != "次", bound=hi)
         if obj:
             end += len(obj)
         else:
