@@ -96,7 +96,8 @@ class Normalized:
 
         ``start``/``end`` are offsets in :attr:`raw`; ``before`` is the text the stage replaced (equal to
         ``raw[start:end]`` unless an earlier stage already changed that spot) and ``after`` its
-        replacement. Consecutive characters changed by t2s or width are one entry.
+        replacement. Consecutive characters changed by t2s or width are one entry when their raw sources
+        are adjacent too.
         """
         if self._repairs is None:
             self._repairs = [r for entry in self._log for r in _repairs_of(entry)]
