@@ -34,14 +34,16 @@ def _cases():
         name = path.relative_to(rules_dir()).as_posix()
         kinds = set(data.get("kinds") or ())
         for i, ex in enumerate(data.get("examples") or ()):
-            if "forms" in ex:
+            if not isinstance(ex, dict) or "expect" not in ex or not ("forms" in ex or "sentence" in ex):
+                yield pytest.param("malformed", repr(ex), None, None, kinds, id=f"{name}:{i}:malformed")
+            elif "forms" in ex:
                 for form in ex["forms"]:
                     yield pytest.param("form", form, None, ex["expect"], kinds, id=f"{name}:{i}:{form}")
             else:
-                yield pytest.param("sentence", ex["sentence"], ex["span"], ex["expect"], kinds,
-                                   id=f"{name}:{i}:{ex['span']}")
+                yield pytest.param("sentence", ex["sentence"], ex.get("span"), ex["expect"], kinds,
+                                   id=f"{name}:{i}:{ex.get('span')}")
         for j, neg in enumerate(data.get("negatives") or ()):
-            yield pytest.param("negative", neg, None, None, kinds, id=f"{name}:neg{j}:{neg[:30]}")
+            yield pytest.param("negative", neg, None, None, kinds, id=f"{name}:neg{j}:{str(neg)[:30]}")
 
 
 CASES = list(_cases())
@@ -66,6 +68,8 @@ def _show(mentions) -> list:
 
 @pytest.mark.parametrize("case,text,span,expect,kinds", CASES)
 def test_rule_example(case, text, span, expect, kinds):
+    if case == "malformed":
+        pytest.fail(f"an example needs `expect` and `forms` or `sentence` + `span`: {text}")
     if case == "negative":
         found = extract_text(text, kinds=kinds)
         assert found == [], f"negative {text!r} matched {_show(found)}"
