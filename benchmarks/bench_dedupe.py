@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import re
 import resource
@@ -138,33 +139,35 @@ def peak_rss_mb() -> float:
 
 
 def run(n: int, dup_share: float, seed: int, per_doc: int, threshold: float) -> dict:
-    t0 = time.perf_counter()
+    t_start, c_start = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), time.process_time()
     texts, truth, labels = generate(n, dup_share, seed)
-    t_gen = time.perf_counter() - t0
+    t_gen, c_gen = time.perf_counter() - t0, time.process_time() - c0
 
     tmp = tempfile.mkdtemp(prefix="bench_dedupe_")
     path = Path(tmp) / "dedupe.db"
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # WAL's usual pairing: no fsync per commit
     ix = DedupeIndex(conn, threshold=threshold)
     got: dict[int, int | None] = {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for d, start in enumerate(range(0, n, per_doc), start=1):
         got.update(ix.assign(d, [(i + 1, texts[i]) for i in range(start, min(n, start + per_doc))]))
         if d % 100 == 0:
             conn.commit()
     conn.commit()
-    t_index = time.perf_counter() - t0
+    t_index, c_index = time.perf_counter() - t0, time.process_time() - c0
     n_clusters = len(ix.clusters())
     conn.close()
     del ix  # the reopen below must rebuild from the file alone
     gc.collect()
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     conn = sqlite3.connect(path)
     ix2 = DedupeIndex(conn, threshold=threshold)
     ix2._ensure_loaded()
-    t_reopen = time.perf_counter() - t0
+    t_reopen, c_reopen = time.perf_counter() - t0, time.process_time() - c0
     probe = ix2.assign(10 ** 9, [(10 ** 9, texts[max(truth) if truth else 0])])  # checked against everything
     conn.rollback()
     conn.close()
@@ -196,6 +199,10 @@ def run(n: int, dup_share: float, seed: int, per_doc: int, threshold: float) -> 
         "reopen_probe_matched": probe.get(10 ** 9) is not None,
         "seconds_generate": round(t_gen, 2), "seconds_index": round(t_index, 2),
         "seconds_reopen": round(t_reopen, 2), "paragraphs_per_second": round(n / t_index),
+        "cpu_seconds_generate": round(c_gen, 2), "cpu_seconds_index": round(c_index, 2),
+        "cpu_seconds_reopen": round(c_reopen, 2), "load_average": round(os.getloadavg()[0], 1),
+        "seconds_total": round(time.perf_counter() - t_start, 2),
+        "cpu_seconds_total": round(time.process_time() - c_start, 2),
         "db_mb": round(sum(f.stat().st_size for f in Path(tmp).iterdir()) / 2 ** 20, 1),
         "peak_rss_mb": round(peak_rss_mb()),
     }
@@ -257,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in out.items():
         print(f"{k:28} {v}")
     target = out["precision"] >= 0.98 and out["recall_above_threshold"] >= 0.98
-    budget = out["seconds_generate"] + out["seconds_index"] <= 30 and out["peak_rss_mb"] <= 1024
+    budget = out["seconds_total"] <= 30 and out["peak_rss_mb"] <= 1024
     print(f"{'accuracy target (>= 0.98)':28} {'met' if target else 'NOT met'}")
     print(f"{'budget (30 s, 1 GB)':28} {'met' if budget else 'NOT met'}")
     dest = ROOT / "benchmarks" / "out"

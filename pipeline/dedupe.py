@@ -108,7 +108,6 @@ CREATE TABLE IF NOT EXISTS paragraph_signatures (
     folded TEXT,
     minhash BLOB
 );
-CREATE INDEX IF NOT EXISTS paragraph_signatures_exact ON paragraph_signatures(exact_hash);
 CREATE INDEX IF NOT EXISTS paragraph_signatures_document ON paragraph_signatures(document_id);
 CREATE INDEX IF NOT EXISTS paragraph_signatures_canonical ON paragraph_signatures(canonical_id);
 CREATE TABLE IF NOT EXISTS document_signatures (
@@ -160,8 +159,7 @@ def numbers_agree(a: Sequence[str], b: Sequence[str], share: float = NUMBER_AGRE
     """
     if not a or not b:
         return True
-    from rapidfuzz.distance import Indel
-
+    Indel = _indel()
     small, big = (a, b) if len(a) <= len(b) else (b, a)
     pool = list(big)
     hit = 0
@@ -178,11 +176,16 @@ def numbers_agree(a: Sequence[str], b: Sequence[str], share: float = NUMBER_AGRE
     return hit >= share * len(small)
 
 
-def similarity(a: str, b: str) -> float:
-    """Normalised Indel similarity (``2*LCS/(len a + len b)``) of two folded paragraphs, in [0, 1]."""
+@lru_cache(maxsize=1)
+def _indel():
     from rapidfuzz.distance import Indel
 
-    return Indel.normalized_similarity(a, b)
+    return Indel
+
+
+def similarity(a: str, b: str) -> float:
+    """Normalised Indel similarity (``2*LCS/(len a + len b)``) of two folded paragraphs, in [0, 1]."""
+    return _indel().normalized_similarity(a, b)
 
 
 def _fmix64(x: np.ndarray) -> np.ndarray:
@@ -195,7 +198,7 @@ def _fmix64(x: np.ndarray) -> np.ndarray:
 
 def _codes(folded: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """All code points of ``folded`` concatenated, and each paragraph's start offset (plus the total)."""
-    lens = np.fromiter((len(s) for s in folded), dtype=np.int64, count=len(folded))
+    lens = np.array(list(map(len, folded)), dtype=np.int64)
     starts = np.zeros(len(folded) + 1, dtype=np.int64)
     np.cumsum(lens, out=starts[1:])
     codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype=np.uint32)
@@ -274,6 +277,10 @@ def signatures(folded: Sequence[str], num_perm: int = NUM_PERM, seed: int = SEED
     hv, starts = shingle_hashes(folded, k)
     hv = _fmix32(hv)
     a, b = permutations(num_perm, seed)
+    if len(hv) <= chunk and (np.diff(starts) > 0).all():  # the usual document: one matrix
+        m = np.multiply.outer(a, hv)
+        m += b[:, None]
+        return np.ascontiguousarray(np.minimum.reduceat(m, starts[:-1], axis=1).T)
     i = 0
     while i < n:
         # take whole texts until the chunk holds about ``chunk`` shingles
@@ -526,8 +533,7 @@ class DedupeIndex:
 
     def _verify(self, folded: str, nums: list[str], rows: Iterable[int]) -> tuple[int, float] | None:
         """The best verified candidate row ``(row, similarity)``: highest similarity, then earliest."""
-        from rapidfuzz.distance import Indel
-
+        Indel = _indel()
         best: tuple[float, int] | None = None
         for row in rows:
             other = self._folded[row]
@@ -557,6 +563,7 @@ class DedupeIndex:
         self._sigs[base:base + n_long] = sig
         self._lens[base:base + n_long] = [len(folded[i]) for i in long_idx]
 
+        blobs, bw = sig.astype("<u4").tobytes(), 4 * self.num_perm
         # candidate (paragraph, row) pairs: the stored buckets (vectorised) and earlier paragraphs
         # of this document sharing a band; then both cheap filters at once for the whole document
         q, cand = self._lsh.pairs(keys)
@@ -597,13 +604,17 @@ class DedupeIndex:
             elif r in by_para:
                 hit = self._verify(f, numbers(f), by_para[r])
                 if hit is not None:
-                    canonical, method, sim = self._roots[hit[0]], "near", hit[1]
+                    canonical, sim = self._roots[hit[0]], hit[1]
+                    method = "exact" if self._folded[hit[0]] == f else "near"
             seq = seq0 + i + 1
-            self._add_row(pid, f, canonical if canonical is not None else pid)
+            self._folded.append(f)  # row base + r (its signature and length are in place already)
+            self._pids.append(pid)
+            self._roots.append(canonical if canonical is not None else pid)
+            self._row_of[pid] = base + r
             self._exact.setdefault(h, pid)
             out[pid] = canonical
             rows.append((pid, document_id, seq, len(f), h, canonical, method, sim, f,
-                         sig[r].astype("<u4").tobytes()))
+                         blobs[r * bw:(r + 1) * bw]))
         self._lsh.add(np.arange(base, base + n_long), keys)
         self._write(rows)
         rows = []
@@ -624,9 +635,9 @@ class DedupeIndex:
             canonical = None
             if dup_doc is not None:
                 row = self.conn.execute(
-                    "SELECT coalesce(canonical_id, paragraph_id) FROM paragraph_signatures WHERE exact_hash = ? "
-                    "AND document_id = ? AND n_chars >= ? ORDER BY seq LIMIT 1",
-                    (h, dup_doc, self.min_exact_chars)).fetchone()
+                    "SELECT coalesce(canonical_id, paragraph_id) FROM paragraph_signatures WHERE document_id = ? "
+                    "AND exact_hash = ? AND n_chars >= ? ORDER BY seq LIMIT 1",
+                    (dup_doc, h, self.min_exact_chars)).fetchone()
                 canonical = row[0] if row else None
             if canonical is None and h in seen:
                 canonical = seen[h]
@@ -647,7 +658,9 @@ class DedupeIndex:
 
     def _match_document(self, document_id: int, content_ids: list[int], first_seq: int) -> int | None:
         """Decide (and store) which earlier document (rows before ``first_seq``), if any, ``document_id`` reposts."""
-        roots = sorted({self._root(p) for p in content_ids})
+        root_of = {p: self._root(p) for p in content_ids}
+        # a paragraph that is its own canonical has no copy in an earlier document: only matched ones count
+        roots = sorted({r for p, r in root_of.items() if r != p})
         counts: dict[int, set[int]] = {}
         if roots:
             by_root: dict[int, set[int]] = {}
@@ -660,7 +673,7 @@ class DedupeIndex:
                         (*chunk, *chunk, first_seq)):
                     by_root.setdefault(root, set()).add(doc)
             for p in content_ids:
-                for doc in by_root.get(self._root(p), ()):
+                for doc in by_root.get(root_of[p], ()):
                     counts.setdefault(doc, set()).add(p)
         best, n_best = None, 0
         for doc in sorted(counts):
@@ -709,9 +722,21 @@ class DedupeIndex:
                 marks = ", ".join("?" * (len(pids) - 1))
                 self.conn.execute(f"UPDATE paragraph_signatures SET canonical_id = ? WHERE paragraph_id IN ({marks})",
                                   (new, *pids[1:]))
-        self._bump_generation()  # other instances reload lazily; this one now
-        self._loaded = False
-        self._ensure_loaded()
+        # other instances reload lazily (generation); this one updates its memory in place
+        self._bump_generation()
+        self._generation = self._meta_int("generation")
+        gone_set = set(gone)
+        for p in gone:
+            row = self._row_of.pop(p, None)
+            if row is not None:  # stays in the LSH, but a zero length fails every length bound
+                self._lens[row] = 0
+                self._folded[row] = ""
+        for p, new in changes.items():
+            row = self._row_of.get(p)
+            if row is not None:
+                self._roots[row] = p if new is None else new
+        for h in [h for h, p in self._exact.items() if p in gone_set]:
+            del self._exact[h]  # remaining copies still match through the LSH, at similarity 1.0
         # documents that reposted the forgotten one: look again with what remains
         for (doc,) in self.conn.execute("SELECT document_id FROM document_signatures WHERE duplicate_of = ?",
                                         (document_id,)).fetchall():

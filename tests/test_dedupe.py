@@ -286,10 +286,16 @@ def test_forget_document_elects_the_next_earliest_member():
     after = {m: c["canonical"] for c in ix.clusters() for m in c["members"][1:]}
     assert set(after) <= set(ids[2]) and all(c in ids[1] for c in after.values())
     assert ix.document_duplicate_of(3) == 2 and ix.document_duplicate_of(2) is None
-    # the forgotten document no longer matches anything, and a new copy of it joins the new canonicals
+    # the forgotten document no longer matches anything, and a new copy of it joins the new canonicals;
+    # the index updated in place answers exactly like one rebuilt from the file
     assert not any(p in ids[0] for c in ix.clusters() for p in c["members"])
-    got = ix.assign(4, [(9000 + i, p) for i, p in enumerate(original)])
+    copy = sqlite3.connect(":memory:")
+    conn.backup(copy)
+    new_doc = [(9000 + i, p) for i, p in enumerate(original)]
+    got = ix.assign(4, new_doc)
+    assert got == DedupeIndex(copy).assign(4, new_doc)
     assert {c for c in got.values() if c is not None} <= set(ids[1])
+    assert ix.document_duplicate_of(4) == 2
 
 
 def test_stored_parameters_are_checked():
