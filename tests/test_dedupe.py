@@ -289,6 +289,7 @@ def test_forget_document_elects_the_next_earliest_member():
     # the forgotten document no longer matches anything, and a new copy of it joins the new canonicals;
     # the index updated in place answers exactly like one rebuilt from the file
     assert not any(p in ids[0] for c in ix.clusters() for p in c["members"])
+    conn.commit()  # (a backup waits for open write transactions)
     copy = sqlite3.connect(":memory:")
     conn.backup(copy)
     new_doc = [(9000 + i, p) for i, p in enumerate(original)]
