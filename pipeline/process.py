@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import unicodedata
 import time
 import traceback
 from bisect import bisect_right
@@ -134,18 +135,24 @@ def _normalize(path: str, data: bytes):
 
 
 def printable_share(text: str, sample: int = 20000) -> float:
-    """Share of printable characters (whitespace counts) in the first ``sample`` characters.
+    """Share of text-like characters in the first ``sample`` characters of ``text``.
+
+    Control characters (other than whitespace), unassigned code points, lone surrogates and U+FFFD
+    (what a lossy decode leaves) count against; private-use characters (a GBK user-defined pair) do not.
 
     >>> printable_share("今年以来，投资完成187.43亿元")
     1.0
-    >>> printable_share("\\x00\\x01\\x02ab") < 0.5
+    >>> printable_share("\\x00\\x01\\x02ab\\ufffd") < 0.5
     True
     """
     head = text[:sample]
     if not head:
         return 1.0
-    good = sum(1 for ch in head if (ch.isprintable() and ch != "\ufffd") or ch.isspace())
-    return good / len(head)
+    bad = sum(1 for ch in head if ch == "\ufffd" or (not ch.isspace() and unicodedata.category(ch) in _NOT_TEXT))
+    return 1 - bad / len(head)
+
+
+_NOT_TEXT = frozenset({"Cc", "Cs", "Cn"})
 
 
 def _paragraphs(doc) -> list[tuple[int, int]]:

@@ -31,6 +31,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 
+from . import __version__
 from .ingest import DEFAULT_MAX_BYTES, IngestError, SourceFile, count_files, iter_files, now_iso, read_source
 from .process import DEFAULT_TIMEOUT, ProcessedDoc
 
@@ -64,6 +65,7 @@ CREATE TABLE IF NOT EXISTS documents (
     raw_text TEXT,
     text TEXT,
     repair_log TEXT,
+    pipeline_version TEXT,
     ingested_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS document_paths (
@@ -166,6 +168,9 @@ CREATE VIEW IF NOT EXISTS unique_mentions AS
     SELECT * FROM mentions WHERE duplicate_of IS NULL;
 """
 
+#: Columns added after a table was first released: (table, column, declaration).
+ADDED_COLUMNS = (("documents", "pipeline_version", "TEXT"),)
+
 MENTION_COLUMNS = ("id", "document_id", "paragraph_id", "kind", "text", "start", "end", "raw_start", "raw_end",
                    "value", "value_max", "unit", "currency", "qualifier", "direction", "object", "adcode", "basis",
                    "rule", "source", "duplicate_of")
@@ -222,6 +227,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     try:
         for stmt in _statements(SCHEMA):
             conn.execute(stmt)
+        for table, column, decl in ADDED_COLUMNS:  # databases made by an earlier gongbao
+            if column not in {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {_q(column)} {decl}")
         _ensure_fts(conn)
         _dedupe_index(conn)  # lets the dedupe stage create its tables in the same transaction
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -405,25 +413,37 @@ class Writer:
             "WHERE ingest_errors.sha256 IS NOT excluded.sha256 OR ingest_errors.stage != excluded.stage "
             "OR ingest_errors.message != excluded.message", row)
 
-    def write_document(self, d: ProcessedDoc) -> tuple[str, Counts]:
-        """Insert one processed document (replacing what its path held before). Must be inside :meth:`begin`."""
+    def write_document(self, d: ProcessedDoc, reprocess: bool = False) -> tuple[str, Counts]:
+        """Insert one processed document (replacing what its path held before). Must be inside :meth:`begin`.
+
+        ``reprocess``: the content is already loaded and is written again (the pipeline changed); its old
+        rows go and every path that held it is kept, in this same transaction.
+        """
         assert self.in_tx, "write_document outside a transaction"
-        if self.document_by_sha(d.sha256) is not None:  # the same content arrived under another path meanwhile
-            return self.add_path(d.path, d.sha256), Counts()
-        replaced = self._release_path(d.path, d.sha256)
         conn = self.conn
+        old_id = self.document_by_sha(d.sha256)
+        keep_paths: list[tuple] = []
+        if old_id is not None:
+            if not reprocess:  # the same content arrived under another path meanwhile
+                return self.add_path(d.path, d.sha256), Counts()
+            keep_paths = conn.execute("SELECT path, sha256, first_seen FROM document_paths WHERE document_id = ? "
+                                      "AND path != ?", (old_id, d.path)).fetchall()
+            self.delete_document(old_id)
+        replaced = self._release_path(d.path, d.sha256) or old_id is not None
         doc_id = self._ids("documents", 1)[0]
         meta = d.meta or {}
         conn.execute(
             "INSERT INTO documents (id, path, sha256, title, date, region_adcode, region_name, region_level, encoding, "
-            "n_bytes, n_chars, n_paragraphs, n_mentions, n_claims, raw_text, text, repair_log, ingested_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "n_bytes, n_chars, n_paragraphs, n_mentions, n_claims, raw_text, text, repair_log, pipeline_version, "
+            "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (doc_id, d.path, d.sha256, meta.get("title"), meta.get("date"), meta.get("region_adcode"),
              meta.get("region_name"), meta.get("region_level"), d.encoding, d.n_bytes, d.n_chars,
              len(d.paragraphs), len(d.mentions), len(d.claims), d.raw_text, d.text,
-             json.dumps(d.repairs, ensure_ascii=False), now_iso()))
+             json.dumps(d.repairs, ensure_ascii=False), __version__, now_iso()))
         conn.execute("INSERT INTO document_paths (path, document_id, sha256, first_seen) VALUES (?, ?, ?, ?)",
                      (d.path, doc_id, d.sha256, now_iso()))
+        conn.executemany("INSERT INTO document_paths (path, document_id, sha256, first_seen) VALUES (?, ?, ?, ?)",
+                         [(p, doc_id, sha, seen) for p, sha, seen in keep_paths])
 
         # paragraphs, their full-text rows and their duplicate links
         pids = list(self._ids("paragraphs", len(d.paragraphs)))
@@ -664,6 +684,7 @@ class Job:
     data: bytes | None = None
     error: IngestError | None = None
     timeout: float | None = None
+    reprocess: bool = False
 
 
 def _process_job(job: Job) -> ProcessedDoc:
@@ -676,17 +697,25 @@ def _is_process(job: Job) -> bool:
     return job.kind == "process"
 
 
-def _plan(paths, writer: Writer, max_bytes: int, in_flight: set, timeout: float | None) -> Iterator[Job]:
+def _plan(paths, writer: Writer, max_bytes: int, in_flight: set, timeout: float | None,
+          reprocess: bool = False, done: set | None = None) -> Iterator[Job]:
+    """One job per input: unreadable → ``error``; content loaded (or on its way) → ``known``; else ``process``.
+
+    With ``reprocess``, loaded content is processed again once per run (``done`` remembers it).
+    """
     for path in iter_files(paths):
         src = read_source(path, max_bytes)
         if isinstance(src, IngestError):
             yield Job("error", src.path, src.sha256, error=src)
             continue
-        if src.sha256 in in_flight or writer.document_by_sha(src.sha256) is not None:
+        known = writer.document_by_sha(src.sha256) is not None
+        if src.sha256 in in_flight or (known and not (reprocess and src.sha256 not in done)):
             yield Job("known", src.path, src.sha256)
             continue
         in_flight.add(src.sha256)
-        yield Job("process", src.path, src.sha256, data=src.data, timeout=timeout)
+        if reprocess:
+            done.add(src.sha256)
+        yield Job("process", src.path, src.sha256, data=src.data, timeout=timeout, reprocess=known)
 
 
 class _Progress:
@@ -728,13 +757,14 @@ class _Progress:
 def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike, workers: int | None = None,
                  engine: str = "local", scheduler: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                  progress: bool = False, batch_size: int = 64, batch_seconds: float = 2.0,
-                 doc_timeout: float | None = DEFAULT_TIMEOUT) -> Summary:
+                 doc_timeout: float | None = DEFAULT_TIMEOUT, reprocess: bool = False) -> Summary:
     """Load every file under ``paths`` into the database at ``db_path``; rerunnable and incremental.
 
     Files are read and hashed here, new content is processed in ``workers`` processes, and the results
     are written by this process in transactions of up to ``batch_size`` documents (or ``batch_seconds``).
     A file that cannot be loaded becomes a row in ``ingest_errors`` and in ``Summary.errors``; the batch
-    continues; so does a document still running after ``doc_timeout`` seconds.
+    continues; so does a document still running after ``doc_timeout`` seconds. ``reprocess`` runs the
+    pipeline again over content already loaded (after the rules or the code changed) and replaces its rows.
     """
     from .parallel import make_runner
 
@@ -752,7 +782,8 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
     last_commit = time.perf_counter()
     pending = 0
     try:
-        for job, result in runner(_process_job, _plan(paths, writer, max_bytes, in_flight, doc_timeout), _is_process):
+        jobs = _plan(paths, writer, max_bytes, in_flight, doc_timeout, reprocess, set())
+        for job, result in runner(_process_job, jobs, _is_process):
             summary.files += 1
             writer.begin()
             _write_one(writer, summary, job, result, failed)
@@ -812,13 +843,15 @@ def _write_one(writer: Writer, summary: Summary, job: Job, result, failed: dict)
         result = ProcessedDoc(job.path, job.sha256, len(job.data or b""),
                               error=IngestError(job.path, "worker", result.message, sha256=job.sha256))
     if result.error is not None:
+        if job.reprocess and (old := writer.document_by_sha(job.sha256)) is not None:
+            writer.delete_document(old)  # its rows no longer come from this pipeline; the error says why
         failed[job.sha256] = result.error
         writer.record_error(result.error)
         summary.fail(result.error)
         return
     writer.conn.execute("SAVEPOINT doc")
     try:
-        outcome, counts = writer.write_document(result)
+        outcome, counts = writer.write_document(result, reprocess=job.reprocess)
     except (sqlite3.IntegrityError, sqlite3.InterfaceError, ValueError, TypeError, KeyError, IndexError) as e:
         writer.conn.execute("ROLLBACK TO doc")
         writer.conn.execute("RELEASE doc")
@@ -871,9 +904,15 @@ def duplicate_clusters(db) -> list[dict]:
 
 
 def table_counts(db) -> dict[str, int]:
-    """Row count of every table (views excluded): what the idempotence tests compare."""
+    """Row count of every table: what the idempotence tests compare.
+
+    Views, SQLite's own tables and the shadow tables of full-text indexes (their internal segments,
+    whose number depends on merge history, not content) are left out; the full-text tables count.
+    """
+    virtual = [r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                             "AND sql LIKE 'CREATE VIRTUAL TABLE%'")]
     return {t: db.conn.execute(f"SELECT count(*) FROM {_q(t)}").fetchone()[0] for t in db.table_names()
-            if not t.startswith("sqlite_")}
+            if not t.startswith("sqlite_") and not any(t.startswith(v + "_") for v in virtual)}
 
 
 def check_integrity(db) -> list[str]:

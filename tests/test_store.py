@@ -257,3 +257,23 @@ def test_a_full_disk_stops_cleanly_and_a_rerun_completes(tmp_path, monkeypatch):
     s = ingest_paths([CORPUS], db_path, workers=1)
     assert s.new == 5 - partial and not s.errors
     assert check_integrity(db) == []
+
+
+def test_reprocess_rewrites_loaded_content_in_place(tmp_path):
+    src = tmp_path / "docs"
+    src.mkdir()
+    f = sorted(CORPUS.glob("*.txt"))[0]
+    shutil.copy(f, src / "a.txt")
+    shutil.copy(f, src / "same.txt")
+    db_path = tmp_path / "g.db"
+    ingest_paths([src], db_path, workers=1)
+    db = open_db(db_path)
+    db.conn.execute("UPDATE mentions SET rule = 'stale'")  # as if an older rule set had produced them
+    before = table_counts(db)
+    s = ingest_paths([src], db_path, workers=1, reprocess=True)
+    assert (s.replaced, s.unchanged, s.new) == (1, 1, 0) and not s.errors
+    assert table_counts(db) == before
+    assert db.conn.execute("SELECT count(*) FROM mentions WHERE rule = 'stale'").fetchone()[0] == 0
+    assert db.conn.execute("SELECT count(*) FROM document_paths").fetchone()[0] == 2
+    assert db.conn.execute("SELECT pipeline_version FROM documents").fetchone()[0]
+    assert check_integrity(db) == []
