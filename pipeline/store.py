@@ -35,7 +35,7 @@ from . import __version__
 from .ingest import DEFAULT_MAX_BYTES, IngestError, SourceFile, count_files, iter_files, now_iso, read_source
 from .process import DEFAULT_TIMEOUT, ProcessedDoc
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: documents.pipeline_version
 
 CORE_TABLES = ("documents", "document_paths", "paragraphs", "mentions", "claims", "regions", "ingest_errors")
 
