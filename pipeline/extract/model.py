@@ -60,7 +60,8 @@ _QUOTE = re.compile(r"[“”‘’\"'《》]")
 _INSTITUTION = re.compile(r"(?:研究|交流|发展|服务|创新|研发|信息)中心$|(?:研究院|研究所|分院|协会|学会)$")
 _NOT_MECHANISM = re.compile(r"(?:体制|体系|改革|机构|体制机制)$")
 #: A quoted mechanism is put into practice (实行“…”) or named as one (“…”工作机制).
-_PRACTICE_BEFORE = re.compile(r"(?:实行|推行|建立|健全|完善|开展|坚持|落实|按照|深化|创新|探索|推广|实施|采取|采用|运用)[^，。；“”]{0,5}$")
+_PRACTICE_BEFORE = re.compile(r"(?:实行|推行|建立|健全|完善|开展|坚持|落实|按照|深化|创新|探索|推广|实施|采取|采用|运用)"
+                              r"[^，。；“”]{0,5}$")
 _PRACTICE_AFTER = re.compile(r"的?(?:工作)?(?:机制|模式|制度|活动|要求|工作法|行动)")
 #: …while slogans, ideas and goals are not mechanisms (坚持“亲商、安商、扶商、富商”的发展理念).
 _IDEA_AFTER = re.compile(r"的?[\u4e00-\u9fff]{0,2}(?:理念|思路|原则|目标|口号|精神|方针|战略|导向)")
@@ -420,10 +421,10 @@ def build_corpus(gold_dir: Path | None, text_dirs: list[Path], seed: int = 0, co
                  ) -> tuple[list[Example], list[Example]]:
     """(train, dev) lists of (sentence, [(start, end, LABEL)]).
 
-    Dev is the gold of the ``dev_docs`` (never trained on) and a fresh synthetic sample; train is the other gold documents, silver
-    labels on the unlabelled texts of ``text_dirs`` (documents with gold are skipped), the
-    synthetic sentences (``synthetic`` with names, half as many without), and ``copies``
-    mention-replaced copies of every labelled sentence.
+    Dev is the gold of the ``dev_docs`` (never trained on) and a fresh synthetic sample; train is
+    the other gold documents, silver labels on the unlabelled texts of ``text_dirs`` (documents
+    with gold, held-out ones included, are skipped), the synthetic sentences (``synthetic`` with
+    names, half as many without), and ``copies`` mention-replaced copies of every labelled sentence.
     """
     from ..normalize import normalize
 
