@@ -7,7 +7,9 @@ the bigram count of each adjacent pair inside it. Pairs across word boundaries a
 estimate is interpolated with the unigram one.
 
 At run time a :class:`DocCache` built from the *clean* parts of the document being repaired is mixed in:
-the same phrase is often intact elsewhere in the same report (四督四保, 項目包保聯繫...).
+the same phrase is often intact elsewhere in the same report (四督四保, 項目包保聯繫...). The cache keeps
+character trigrams too, so a two-character history seen in the document (督四 → 保) outweighs what a
+bigram can tell (四 → 保 or 四 → 。).
 
 Build the data file (reproducible, a few seconds)::
 
@@ -38,6 +40,7 @@ DIGIT_P = 0.02          # any ASCII digit (numbers are everywhere in reports)
 ASCII_P = 0.0005        # any other ASCII character
 LAMBDA = 0.6            # weight of the in-word bigram estimate against the unigram one
 CACHE_W = 0.35          # weight of the document cache model where it has seen the previous character
+CACHE_W3 = 0.6          # ... where it has seen the previous two characters (its trigram estimate is used)
 TEXT_WEIGHT = 300       # weight of one character occurrence in running clean text (jieba counts are corpus counts)
 ROOT = Path(__file__).resolve().parents[1]
 # Undamaged simplified reports shipped with the project (never the devcorpus evaluation set).
@@ -96,14 +99,15 @@ def build(dict_path: str | Path | None = None, out: Path = DATA, clean_texts=Non
 
 
 class DocCache:
-    """Character unigram/bigram counts of one document's clean text (the cache model)."""
+    """Character unigram/bigram/trigram counts of one document's clean text (the cache model)."""
 
-    __slots__ = ("uni", "bi", "left", "n")
+    __slots__ = ("uni", "bi", "left", "tri", "n")
 
     def __init__(self, text: str = ""):
         self.uni: Counter[str] = Counter(text)
         self.bi: Counter[str] = Counter(text[i:i + 2] for i in range(len(text) - 1))
         self.left: Counter[str] = Counter(text[:-1])
+        self.tri: Counter[str] = Counter(text[i:i + 3] for i in range(len(text) - 2))
         self.n = len(text)
 
 
@@ -132,8 +136,10 @@ class CharLM:
             return DIGIT_P if c.isdigit() else ASCII_P
         return (self.uni.get(c, 0) + 0.5) / (self.total + 0.5 * self.vocab)
 
-    def p(self, a: str, b: str, cache: DocCache | None = None) -> float:
-        """P(b | a), interpolating in-word bigrams, unigrams and the optional document cache."""
+    def p(self, h: str, b: str, cache: DocCache | None = None) -> float:
+        """P(b | h) for a history ``h`` of one or two characters, interpolating in-word bigrams, unigrams
+        and the optional document cache (whose trigrams count where it has seen both characters of h)."""
+        a = h[-1:]
         pu = self.p_uni(b)
         la = self.left.get(a, 0)
         if la:
@@ -145,7 +151,12 @@ class CharLM:
             pc_uni = cache.uni.get(b, 0) / cache.n
             if lc:
                 pc = 0.7 * cache.bi.get(a + b, 0) / lc + 0.3 * pc_uni
-                p = (1 - CACHE_W) * p + CACHE_W * pc
+                l3 = cache.bi.get(h, 0) if len(h) == 2 else 0
+                if l3:
+                    pc = 0.5 * cache.tri.get(h + b, 0) / l3 + 0.5 * pc
+                    p = (1 - CACHE_W3) * p + CACHE_W3 * pc
+                else:
+                    p = (1 - CACHE_W) * p + CACHE_W * pc
             else:
                 p = (1 - CACHE_W / 3) * p + (CACHE_W / 3) * pc_uni
         return p
@@ -154,12 +165,12 @@ class CharLM:
         return math.log(self.p(a, b, cache))
 
     def score(self, text: str, left: str = "", cache: DocCache | None = None) -> float:
-        """Log probability of ``text`` following the context character ``left`` (may be empty)."""
-        prev = left[-1:] if left else ""
+        """Log probability of ``text`` following the context ``left`` (its last two characters; may be empty)."""
+        prev = left[-2:] if left else ""
         s = 0.0
         for c in text:
             s += math.log(self.p(prev, c, cache)) if prev else math.log(self.p_uni(c))
-            prev = c
+            prev = prev[-1:] + c
         return s
 
     def is_common(self, c: str, threshold: float = 2e-6) -> bool:

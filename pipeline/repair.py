@@ -26,6 +26,7 @@ Clean text is passed over by one compiled regex search; only suspect spots get t
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -49,10 +50,12 @@ _SEP = {"。", "、"}
 #   €            byte 0x80 surfacing (trail of 個 82 80 ...)
 #   letter       a trail byte 0x40-0x7E surfacing between CJK characters
 #   , ; !        a fullwidth mark matched across a character boundary
+#   。           may be the decoder's own: bytes A1 A3 straddling X (trail A1) and fullwidth punctuation
 TRIGGER = re.compile(
     rf"\?|€"
     rf"|(?<=[{_CJK}])[@-Z\[\\\]^_`a-z{{|}}~](?=[{_CJK}(,;:.!?€]|$)"
-    rf"|(?<=[{_CJK}])[,;!](?=[{_CJK}@-Z\[\\\]^_`a-z{{|}}~])",
+    rf"|(?<=[{_CJK}])[,;!](?=[{_CJK}@-Z\[\\\]^_`a-z{{|}}~])"
+    rf"|(?<=[{_CJK}])。(?=[{_CJK}])",
     re.M,
 )
 _PINYIN_AFTER = re.compile(rf"{_PY}\)")
@@ -60,13 +63,19 @@ _ANNOT = re.compile(rf"\({_PY}\)")
 _STRAY = re.compile(rf"\?{_PY}\)")
 # A page from the annotating site shows pinyin glued after characters, in place or stray.
 _SITE_MARK = re.compile(rf"[{_CJK}?]\({_PY}\)|\?{_PY}\)")
+# Clause boundaries for the document cache: where a shifted run must stop (annotations are kept inside).
+_CLAUSE_BODY = re.compile(r"[^\s,;:!?€。、，；：！？()（）]+")
 
+SUSPECT_MEAN = -6.0     # nats per character below which a clause is kept out of the document cache
 MAX_RUN = 40            # characters examined after / before an anchor
 QMARK_MARGIN = 12.0     # ... and when the only mark is a '?', which may be a real question mark
 SOFT_MARGIN = 6.0       # nats a repair must gain over the damage when nothing marks it as certain
 AVG_CHAR = -5.5         # average log probability of a character of clean text (credit for restored ones)
 GAP_COST = 3.0          # nats charged for assuming the decoder dropped a user-defined pair inside a run
-CONFIDENT = 1.0         # nats between the best and second-best guess for a free byte, else U+FFFD
+# nats: a '。' the decoder made needs no lost byte; a byte lost just after a real '。' is rarer (p_loss ×
+# P(。)) than a character ending in A1 (省 小 ...) before '，' (about 0.1% of characters)
+FALSE_STOP_BONUS = 8.0
+CONFIDENT = 0.5         # nats between the best and second-best guess for a free byte, else U+FFFD
 
 
 # ---------------------------------------------------------------- GBK helpers
@@ -181,8 +190,8 @@ class _Ctx:
     annotated: dict            # pinyin -> Counter of characters seen annotated that way in this document
 
     def score(self, s: str, left: str, right: str) -> float:
-        """Log probability of ``s`` between its neighbours (one character of context each side)."""
-        return self.lm.score(s + right[:1], left[-1:], self.cache)
+        """Log probability of ``s`` between its neighbours (two characters of context each side)."""
+        return self.lm.score(s + right[:2], left[-2:], self.cache)
 
     def left_of(self, i: int) -> str:
         return _visible(self.text, i, -1)
@@ -191,8 +200,22 @@ class _Ctx:
         return _visible(self.text, i, 1)
 
 
-def _visible(text: str, i: int, step: int) -> str:
-    """The nearest character left (step -1, before ``i``) or right (from ``i``) that is not an annotation."""
+def _visible(text: str, i: int, step: int, n: int = 1) -> str:
+    """The nearest ``n`` characters left (step -1, before ``i``) or right (from ``i``) that are not
+    annotations, in text order (fewer at the ends of the text)."""
+    if n > 1:
+        out = ""
+        for _ in range(n):
+            c = _visible(text, i, step)
+            if not c:
+                break
+            if step < 0:
+                out = c + out
+                i = _visible_pos(text, i, -1)
+            else:
+                out += c
+                i = _visible_pos(text, i, 1) + 1
+        return out
     if step < 0:
         j = i - 1
         while j >= 0:
@@ -214,18 +237,66 @@ def _visible(text: str, i: int, step: int) -> str:
     return ""
 
 
-def _make_ctx(text: str, spans: list[tuple[int, int]]) -> _Ctx:
+def _visible_pos(text: str, i: int, step: int) -> int:
+    """Position of the character :func:`_visible` returns (-1 when there is none)."""
+    if step < 0:
+        j = i - 1
+        while j >= 0:
+            if text[j] == ")":
+                k = text.rfind("(", max(0, j - 9), j)
+                if k >= 0 and _ANNOT.fullmatch(text, k, j + 1):
+                    j = k - 1
+                    continue
+            return j
+        return -1
+    j = i
+    while j < len(text):
+        if text[j] == "(":
+            m = _ANNOT.match(text, j)
+            if m:
+                j = m.end()
+                continue
+        return j
+    return len(text)
+
+
+def _suspect(lm: charlm.CharLM, seg: str) -> bool:
+    """A clause reads like a garbled run: its characters average below SUSPECT_MEAN under the base model
+    (clean report clauses average about -3.7 nats, garbled ones -12)."""
+    plain = re.sub("\x01[^\x02]*\x02", "", seg)
+    return len(plain) > 1 and lm.score(plain) / len(plain) < SUSPECT_MEAN
+
+
+def _clean_part(lm: charlm.CharLM, text: str) -> str:
+    """The document's text that can serve as its own language model: clauses that neither touch a sign
+    of damage ('?', '€', a letter between characters, stray pinyin) nor read like a garbled run (nor come
+    just before such a run across a '。'). Left-out clauses become line breaks, so no n-gram spans them."""
+    marks = sorted([m.start() for m in TRIGGER.finditer(text) if text[m.start()] not in ",;!。"]
+                   + [m.end() for m in _STRAY.finditer(text)])
+    # annotations stay inside their clause: same-length placeholders for their parentheses
+    masked = _ANNOT.sub(lambda m: "\x01" + m.group()[1:-1] + "\x02", text)
+    keep = []
+    pos = 0
+    for m in _CLAUSE_BODY.finditer(masked):
+        a, b = m.span()
+        sep = masked[pos:a]
+        keep.append("\n" if "?" in sep or "€" in sep else sep)
+        pos = b
+        k = bisect.bisect_left(marks, a - 1)
+        if (k < len(marks) and marks[k] <= b) or _suspect(lm, m.group()):
+            if "。" in sep and len(keep) >= 2:
+                keep[-2] = "\n"          # a false '。' (省，→ 。) leaves the clause before it one short
+            keep.append("\n")
+        else:
+            keep.append(m.group())
+    return "".join(keep).replace("\x01", "(").replace("\x02", ")")
+
+
+def _make_ctx(text: str) -> _Ctx:
     from collections import Counter
 
     lm = charlm.load()
-    keep = []
-    pos = 0
-    for a, b in spans:
-        if a > pos:
-            keep.append(text[pos:a])
-        pos = max(pos, b)
-    keep.append(text[pos:])
-    clean = "\n".join(keep)
+    clean = _clean_part(lm, text)
     annotated: dict[str, Counter] = {}
     for m in re.finditer(rf"([{_CJK}])\(({_PY})\)", clean):
         annotated.setdefault(m.group(2), Counter())[m.group(1)] += 1
@@ -253,13 +324,18 @@ def _strip(s: str) -> str:
 
 
 def _best_char(ctx: _Ctx, options, left: str, right: str) -> tuple[str, float, float]:
-    """Best single character among ``options`` between two neighbours: (char, score, margin)."""
+    """Best single character among ``options`` between its neighbours (up to two characters each side,
+    so the document cache's trigrams count): (char, score, margin)."""
     best, bs, second = "\ufffd", -1e9, -1e9
     lm, cache = ctx.lm, ctx.cache
+    left = left[-2:]
     for c in dict.fromkeys(options):
         s = lm.logp(left, c, cache) if left else math.log(lm.p_uni(c))
         if right:
-            s += lm.logp(c, right, cache)
+            h = left[-1:] + c
+            s += lm.logp(h, right[0], cache)
+            if len(right) > 1:
+                s += lm.logp(c + right[0], right[1], cache)
         if s > bs:
             best, bs, second = c, s, bs
         elif s > second:
@@ -343,7 +419,7 @@ def _decode_run(ctx: _Ctx, head: list[str], body: bytes, tail: bytes | None, tai
         return None
     out = mid
     if head:
-        nxt = mid[:1]
+        nxt = mid[:2]
         if not nxt and lead is None:
             nxt = right
         c0, _, margin = _best_char(ctx, head, left, nxt)
@@ -359,7 +435,7 @@ def _decode_run(ctx: _Ctx, head: list[str], body: bytes, tail: bytes | None, tai
         opts = _trail_options(lead, tail_py)
         if not opts:
             return None
-        prev = out[-1:] or left
+        prev = (left + out)[-2:]
         c1, _, margin = _best_char(ctx, opts, prev, right)
         if len(opts) > 1 and margin < CONFIDENT and not (tail_py and margin >= 0.5):
             c1, conf = "\ufffd", False
@@ -367,10 +443,12 @@ def _decode_run(ctx: _Ctx, head: list[str], body: bytes, tail: bytes | None, tai
     return out, conf
 
 
-def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[str]:
+def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[tuple[int, str]]:
     """Variants of a re-aligned run ``s`` with one pair dropped by the site's decoder (a user-defined
     GBK pair) restored between two characters: (c[j] lead, x)(y, c[j+1] lead) for x, y in such a pair."""
     out = []
+    if "\ufffd" in s:
+        return out                        # an unsure byte already: no second guess on top of it
     b = s.encode("gbk", errors="replace")
     # positions (byte offsets) of character starts after core_start characters
     offs = []
@@ -390,16 +468,16 @@ def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[str]:
             c2s = [c for y in ys_range if (c := pair(y, nxt))]
             if not c1s or not c2s:
                 continue
-            prev = s[k - 1] if k else left
+            prev = (left + s[:k])[-2:]
             c1, s1, _ = _best_char(ctx, c1s, prev, "")
             after = decode_body(b[o + 2:])
             if after is None:
                 break
-            c2, s2, _ = _best_char(ctx, c2s, c1, after[:1])
+            c2, s2, _ = _best_char(ctx, c2s, prev[-1:] + c1, after[:2])
             if best is None or s1 + s2 > best[0]:
                 best = (s1 + s2, s[:k] + c1 + c2 + after)
         if best:
-            out.append(best[1])
+            out.append((k, best[1]))
     return out
 
 
@@ -409,7 +487,7 @@ def _forward(ctx: _Ctx, start: int, run_from: int, head: list[str], certain: boo
     text = ctx.text
     toks = _run_tokens(text, run_from)
     after_run = toks[-1][0] + 1 if toks else run_from
-    left = _visible(text, start, -1)
+    left = _visible(text, start, -1, 2)
     out = []
     for k in range(len(toks) + 1):
         if k < len(toks) and not toks[k][2]:
@@ -433,14 +511,14 @@ def _forward(ctx: _Ctx, start: int, run_from: int, head: list[str], certain: boo
                 h = _lead_options(first[0], pinyin_pair[0], pinyin_pair[1])
                 if not h:
                     continue
-            right = _visible(text, end, 1)
+            right = _visible(text, end, 1, 2)
             r = _decode_run(ctx, h, body, tail, tail_py, left, right)
             if r is None:
                 continue
             s, conf = r
             out.append(_Cand(start, end, _fw(s, ctx.ascii_punct), certain,
                              f"{what}: re-aligned {len(s)} chars" + ("" if conf else ", a byte unsure")))
-            for g in _gap_variants(ctx, s, 1, left):
+            for _, g in _gap_variants(ctx, s, 1, left):
                 out.append(_Cand(start, end, _fw(g, ctx.ascii_punct), certain,
                                  f"{what}: re-aligned {len(g)} chars, a dropped pair restored", penalty=GAP_COST))
     return out
@@ -479,12 +557,12 @@ def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str
               certain: bool, what: str) -> list[_Cand]:
     """Candidates for a run ending at ``end_pos`` whose start is not marked: every start is tried."""
     text = ctx.text
-    right = _visible(text, end, 1)
+    right = _visible(text, end, 1, 2)
     out = []
     body = b""
     s = end_pos
     while True:
-        left = _visible(text, s, -1)
+        left = _visible(text, s, -1, 2)
         first = (body + (tail or b""))[:1]
         if first:
             r = _decode_run(ctx, _lead_options(first[0], None, None), body, tail, tail_py, left, right)
@@ -497,7 +575,7 @@ def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str
             rr = _decode_run(ctx, [], body[1:], tail, tail_py, "", right)
             if rr:
                 opts = _trail_options(body[0], None)
-                c0, _, margin = _best_char(ctx, opts, left, rr[0][:1])
+                c0, _, margin = _best_char(ctx, opts, left, rr[0][:2])
                 if margin < CONFIDENT:
                     c0 = "\ufffd"
                 out.append(_Cand(s, end, _fw(c0 + rr[0], ctx.ascii_punct), certain,
@@ -522,11 +600,24 @@ def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str
 def _punct(ctx: _Ctx, i: int, qpos: int | None) -> list[_Cand]:
     """ASCII , ; ! that was a fullwidth ，；！ matched across (trail A3 of X, lead of the next character):
     X lost its lead byte (shown as '?' at ``qpos`` or dropped); the run after the mark starts one byte in."""
+    return _split_pair(ctx, i, qpos, 0xA3, ord(ctx.text[i]) + 0x80, f"misplaced {ctx.text[i]!r}", True)
+
+
+def _false_stop(ctx: _Ctx, i: int, qpos: int | None) -> list[_Cand]:
+    """A '。' that the decoder made itself: X (trail A1: 省 小 ...) followed by fullwidth punctuation
+    (lead A3: ，（ ：...) holds the bytes A1 A3 of '。'; the decoder showed X's lead as '?' (at ``qpos``)
+    or dropped it, read '。' and went on one byte out of step (大省，為 → 大?。瑸 or 大。瑸)."""
+    return _split_pair(ctx, i, qpos, 0xA1, 0xA3, "false '。'", False, -FALSE_STOP_BONUS)
+
+
+def _split_pair(ctx: _Ctx, i: int, qpos: int | None, x_trail: int, second: int, what: str,
+                optional_x: bool, penalty: float = 0.0) -> list[_Cand]:
+    """Candidates where the character at ``i`` stands for the bytes (``x_trail``, ``second``): the trail
+    of a character X whose lead byte was lost, and the first byte of a shifted run after it."""
     text = ctx.text
-    second = ord(text[i]) + 0x80
     start = qpos if qpos is not None else i
-    left = _visible(text, start, -1)
-    xs = [c for u in range(0x81, 0xFF) if (c := pair(u, 0xA3))]
+    left = _visible(text, start, -1, 2)
+    xs = [c for u in range(0x81, 0xFF) if (c := pair(u, x_trail)) and (optional_x or _is_han(c))]
     out = []
     toks = _run_tokens(text, i + 1)
     after_run = toks[-1][0] + 1 if toks else i + 1
@@ -535,29 +626,32 @@ def _punct(ctx: _Ctx, i: int, qpos: int | None) -> list[_Cand]:
             continue
         body = bytes((second,)) + b"".join(t[1] for t in toks[:k])
         for tail, tail_py, end in _end_options(text, toks, k, after_run):
-            right = _visible(text, end, 1)
+            right = _visible(text, end, 1, 2)
             r = _decode_run(ctx, [], body, tail, tail_py, "", right)
             if r is None:
                 continue
             s, conf = r
-            x, _, margin = _best_char(ctx, xs, left, s[:1])
-            if x != "。" and margin < CONFIDENT and qpos is None:
+            x, _, margin = _best_char(ctx, xs, left, s[:2])
+            if optional_x and x != "。" and margin < CONFIDENT and qpos is None:
                 # nothing shows a character was lost when no '?' marks it: do not invent one
-                x = "\ufffd" if qpos is not None else ""
+                x = ""
             after = _fw(x + s, ctx.ascii_punct)
-            note = f"misplaced {text[i]!r}: bytes A3 {second:02X} re-aligned {len(s)} chars" + (
+            note = f"{what}: bytes {x_trail:02X} {second:02X} re-aligned {len(s)} chars" + (
                 f", {x} restored before it" if x else "")
-            out.append(_Cand(start, end, after, qpos is not None, note))
-            for g in _gap_variants(ctx, s, 0, left):
+            out.append(_Cand(start, end, after, qpos is not None, note, penalty=penalty))
+            for k, g in _gap_variants(ctx, s, 0, left):
+                # after a false '。' the punctuation is most often '，' (A3 AC), whose trail AC and the
+                # next lead byte always make a dropped user-defined pair: no extra cost for that one
+                free = x_trail == 0xA1 and k == 0 and g[:1] == "，"
                 out.append(_Cand(start, end, _fw(x + g, ctx.ascii_punct), qpos is not None,
-                                 note + ", a dropped pair restored", penalty=GAP_COST))
+                                 note + ", a dropped pair restored", penalty=penalty + (0 if free else GAP_COST)))
     return out
 
 
 def _lost_annotated(ctx: _Ctx, i: int, end: int, py: str) -> list[_Cand]:
     """'?pinyin)' where an annotated character lost a byte: the character is one read that way."""
-    left = _visible(ctx.text, i, -1)
-    right = _visible(ctx.text, end, 1)
+    left = _visible(ctx.text, i, -1, 2)
+    right = _visible(ctx.text, end, 1, 2)
     seen = ctx.annotated.get(py)
     opts = list(seen) if seen else list(chars_read(py))
     if not opts:
@@ -569,12 +663,13 @@ def _lost_annotated(ctx: _Ctx, i: int, end: int, py: str) -> list[_Cand]:
 def _lost_char(ctx: _Ctx, i: int) -> list[_Cand]:
     """A lone '?' between characters: a whole character lost; guessed from the document's own bigrams."""
     text = ctx.text
-    left = _visible(text, i, -1)
-    right = _visible(text, i + 1, 1)
-    if not (left and _is_han(left)):
-        return []
-    opts = [k[1] for k in ctx.cache.bi if k[0] == left and _is_han(k[1])]
-    opts += [k[0] for k in ctx.cache.bi if k[1] == right and _is_han(k[0])]
+    left = _visible(text, i, -1, 2)
+    right = _visible(text, i + 1, 1, 2)
+    if not (left and _is_han(left[-1])) or not right or right[0].isspace() or (
+            right[0].isascii() and right[0].isalnum()):
+        return []           # a question mark before a letter, digit or the end of a clause is just that
+    opts = [k[1] for k in ctx.cache.bi if k[0] == left[-1] and _is_han(k[1])]
+    opts += [k[0] for k in ctx.cache.bi if k[1] == right[:1] and _is_han(k[0])]
     c, margin = "\ufffd", 0.0
     if opts:
         c, _, margin = _best_char(ctx, opts, left, right)
@@ -609,12 +704,30 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
         cands += _lost_char(ctx, i)
         if nxt in ",;!":
             cands += _punct(ctx, i + 1, i)      # '?' then a mark: certain damage
+        elif nxt == "。" and _garbled_after(ctx, i + 2):
+            cands += _false_stop(ctx, i + 1, i)
+        return cands
+    if c == "。":
+        if not _garbled_after(ctx, i + 1):
+            return []
+        # the garbled run may as well be an ordinary one ending at its own mark: let both compete
+        cands = _false_stop(ctx, i, None)
+        toks = _run_tokens(text, i + 1)
+        nxt = TRIGGER.search(text, i + 1, toks[-1][0] + 2)
+        if nxt is not None and text[nxt.start()] != "。":
+            cands += _candidates(ctx, nxt, i + 1)
         return cands
     if c == "€":
         return _backward(ctx, done, i, b"\x80", None, i + 1, True, "run ending in byte 0x80")
     if c in ",;!":
         return _punct(ctx, i, None)
     return _backward(ctx, done, i, bytes((ord(c),)), None, i + 1, False, "run ending in a raw trail byte")
+
+
+def _garbled_after(ctx: _Ctx, i: int) -> bool:
+    """The characters from ``i`` up to where a shifted run must stop read like one."""
+    toks = _run_tokens(ctx.text, i)
+    return bool(toks) and _suspect(ctx.lm, "".join(ctx.text[t[0]] for t in toks))
 
 
 def _nchars(s: str) -> int:
@@ -631,8 +744,8 @@ def _choose(ctx: _Ctx, cands: list[_Cand], done: int) -> tuple[_Cand, float] | N
     text = ctx.text
     a = min(c.start for c in cands)
     b = max(c.end for c in cands)
-    left = _visible(text, a, -1)
-    right = _visible(text, b, 1)
+    left = _visible(text, a, -1, 2)
+    right = _visible(text, b, 1, 2)
     base = _strip(text[a:b])
     base_score = ctx.lm.score(base + right, left, ctx.cache)
     best = None
@@ -653,14 +766,7 @@ def repair_mojibake(text: str) -> list[Edit]:
     if TRIGGER.search(text) is None or _SITE_MARK.search(text) is None:
         return []           # only pages from the annotating site carry this damage
     events = list(TRIGGER.finditer(text))
-    spans = []
-    for m in events:
-        a = m.start()
-        b = a + 1
-        while b < len(text) and b - a < MAX_RUN and text[b] not in _SEP and text[b] != "\n":
-            b += 1
-        spans.append((max(0, a - MAX_RUN // 4), b))
-    ctx = _make_ctx(text, spans)
+    ctx = _make_ctx(text)
     edits: list[Edit] = []
     done = 0            # nothing before this offset may be edited again
     for m in events:
