@@ -201,7 +201,11 @@ def main(argv=None) -> None:
     ap.add_argument("--profile-scale", type=int, default=2, help="copies for the profiled run (default 2)")
     ap.add_argument("--skip", nargs="*", default=[], choices=["profile", "local", "dask", "memory"],
                     help="parts to leave out")
+    ap.add_argument("--profile-dir", type=Path, help=argparse.SUPPRESS)  # internal: profile this corpus only
     args = ap.parse_args(argv)
+    if args.profile_dir:
+        profile(args.profile_dir, args.profile_dir.with_suffix(".db"))
+        return
     bases = base_documents()
     print(f"# Ingest benchmark: {len(bases)} base documents ×{args.scale}; "
           f"{len(__import__('os').sched_getaffinity(0))} cores available; load average "
@@ -210,7 +214,9 @@ def main(argv=None) -> None:
         tmp = Path(tmp)
         if "profile" not in args.skip:
             make_corpus(tmp / "profile", args.profile_scale, seed=7)
-            profile(tmp / "profile", tmp / "profile.db")
+            # in its own process: this one stays small, so the processes it starts report their own peak
+            # memory (Linux carries a parent's peak RSS at fork into the child's ru_maxrss, even across exec)
+            subprocess.run([sys.executable, __file__, "--profile-dir", str(tmp / "profile")], cwd=ROOT, check=True)
         src = tmp / "corpus"
         t = time.perf_counter()
         n, chars = make_corpus(src, args.scale)
