@@ -50,12 +50,13 @@ _SEP = {"。", "、"}
 #   €            byte 0x80 surfacing (trail of 個 82 80 ...)
 #   letter       a trail byte 0x40-0x7E surfacing between CJK characters
 #   , ; !        a fullwidth mark matched across a character boundary
-#   。           may be the decoder's own: bytes A1 A3 straddling X (trail A1) and fullwidth punctuation
+#   。 、        a clause end: the decoder may have dropped a lone last byte before it; and a '。' may
+#                be the decoder's own (bytes A1 A3 straddling X with trail A1 and fullwidth punctuation)
 TRIGGER = re.compile(
     rf"\?|€"
     rf"|(?<=[{_CJK}])[@-Z\[\\\]^_`a-z{{|}}~](?=[{_CJK}(,;:.!?€]|$)"
     rf"|(?<=[{_CJK}])[,;!](?=[{_CJK}@-Z\[\\\]^_`a-z{{|}}~])"
-    rf"|(?<=[{_CJK}])。(?=[{_CJK}])",
+    rf"|(?<=[{_CJK}])[。、]",
     re.M,
 )
 _PINYIN_AFTER = re.compile(rf"{_PY}\)")
@@ -66,12 +67,13 @@ _SITE_MARK = re.compile(rf"[{_CJK}?]\({_PY}\)|\?{_PY}\)")
 # Clause boundaries for the document cache: where a shifted run must stop (annotations are kept inside).
 _CLAUSE_BODY = re.compile(r"[^\s,;:!?€。、，；：！？()（）]+")
 
-SUSPECT_MEAN = -6.0     # nats per character below which a clause is kept out of the document cache
+SUSPECT_MEAN = -7.0     # nats per character below which a clause is kept out of the document cache
 MAX_RUN = 40            # characters examined after / before an anchor
 QMARK_MARGIN = 12.0     # ... and when the only mark is a '?', which may be a real question mark
+CLAUSE_END_MARGIN = 10.0  # ... for a run found only by how it reads, ending silently at a clause end
 SOFT_MARGIN = 6.0       # nats a repair must gain over the damage when nothing marks it as certain
 AVG_CHAR = -5.5         # average log probability of a character of clean text (credit for restored ones)
-GAP_COST = 3.0          # nats charged for assuming the decoder dropped a user-defined pair inside a run
+GAP_COST = 5.0          # nats charged for assuming the decoder dropped a user-defined pair inside a run
 # nats: a '。' the decoder made needs no lost byte; a byte lost just after a real '。' is rarer (p_loss ×
 # P(。)) than a character ending in A1 (省 小 ...) before '，' (about 0.1% of characters)
 FALSE_STOP_BONUS = 8.0
@@ -271,7 +273,7 @@ def _clean_part(lm: charlm.CharLM, text: str) -> str:
     """The document's text that can serve as its own language model: clauses that neither touch a sign
     of damage ('?', '€', a letter between characters, stray pinyin) nor read like a garbled run (nor come
     just before such a run across a '。'). Left-out clauses become line breaks, so no n-gram spans them."""
-    marks = sorted([m.start() for m in TRIGGER.finditer(text) if text[m.start()] not in ",;!。"]
+    marks = sorted([m.start() for m in TRIGGER.finditer(text) if text[m.start()] not in ",;!。、"]
                    + [m.end() for m in _STRAY.finditer(text)])
     # annotations stay inside their clause: same-length placeholders for their parentheses
     masked = _ANNOT.sub(lambda m: "\x01" + m.group()[1:-1] + "\x02", text)
@@ -316,6 +318,7 @@ class _Cand:
     note: str
     stage: str = "mojibake"
     penalty: float = 0.0  # prior cost of the hypothesis (nats)
+    margin: float | None = None   # gain needed when not certain (default: by the trigger)
 
 
 def _strip(s: str) -> str:
@@ -707,15 +710,20 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
         elif nxt == "。" and _garbled_after(ctx, i + 2):
             cands += _false_stop(ctx, i + 1, i)
         return cands
-    if c == "。":
-        if not _garbled_after(ctx, i + 1):
-            return []
-        # the garbled run may as well be an ordinary one ending at its own mark: let both compete
-        cands = _false_stop(ctx, i, None)
-        toks = _run_tokens(text, i + 1)
-        nxt = TRIGGER.search(text, i + 1, toks[-1][0] + 2)
-        if nxt is not None and text[nxt.start()] != "。":
-            cands += _candidates(ctx, nxt, i + 1)
+    if c in _SEP:
+        cands = []
+        if i - 1 >= done and _garbled_before(ctx, i):
+            # a run whose last byte the decoder dropped silently before the clause end
+            for b in _backward(ctx, done, i, None, None, i, False, "run ending at a clause end"):
+                b.margin = CLAUSE_END_MARGIN
+                cands.append(b)
+        if c == "。" and _garbled_after(ctx, i + 1):
+            # the garbled run may as well be an ordinary one ending at its own mark: let both compete
+            cands += _false_stop(ctx, i, None)
+            toks = _run_tokens(text, i + 1)
+            nxt = TRIGGER.search(text, i + 1, toks[-1][0] + 2)
+            if nxt is not None and text[nxt.start()] not in _SEP:
+                cands += _candidates(ctx, nxt, i + 1)
         return cands
     if c == "€":
         return _backward(ctx, done, i, b"\x80", None, i + 1, True, "run ending in byte 0x80")
@@ -728,6 +736,14 @@ def _garbled_after(ctx: _Ctx, i: int) -> bool:
     """The characters from ``i`` up to where a shifted run must stop read like one."""
     toks = _run_tokens(ctx.text, i)
     return bool(toks) and _suspect(ctx.lm, "".join(ctx.text[t[0]] for t in toks))
+
+
+def _garbled_before(ctx: _Ctx, i: int) -> bool:
+    """The characters before ``i``, back to where a shifted run must stop, read like one."""
+    j = i
+    while j > 0 and i - j < MAX_RUN and ctx.text[j - 1] not in _HARD_STOPS and ctx.text[j - 1] not in _SEP:
+        j -= 1
+    return i - j > 1 and _suspect(ctx.lm, ctx.text[j:i])
 
 
 def _nchars(s: str) -> int:
@@ -776,7 +792,9 @@ def repair_mojibake(text: str) -> list[Edit]:
         if r is None:
             continue
         cand, gain = r
-        if not cand.certain and gain < (QMARK_MARGIN if text[m.start()] == "?" else SOFT_MARGIN):
+        need = cand.margin if cand.margin is not None else (
+            QMARK_MARGIN if text[m.start()] == "?" else SOFT_MARGIN)
+        if not cand.certain and gain < need:
             continue
         if cand.after == text[cand.start:cand.end]:
             continue
