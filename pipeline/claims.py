@@ -548,7 +548,7 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
     ``paragraphs`` the ``(start, end)`` spans of its paragraphs (default: the whole text).
     """
     tax = taxonomy or load_taxonomy()
-    meta_date = _parse_date(getattr(meta, "date", None)) or _plan_drafting_year(text)
+    meta_date = _parse_date(getattr(meta, "date", None))
     meta_home = (getattr(meta, "region_adcode", None), getattr(meta, "region_name", None))
     title = getattr(meta, "title", None)
     paras = list(paragraphs) if paragraphs else [(0, len(text))]
@@ -598,24 +598,6 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
             for _, ym in years:
                 carry_year = _year_value(ym, doc_date) or carry_year
     return out
-
-
-_FYP_DRAFTING_RE = re.compile(r"[“\"]?(十[一二三四五]五)[”\"]?规划(?:编制|起草|前期研究)")
-
-
-def _plan_drafting_year(text: str) -> _DocDate | None:
-    """A weak year for an undated text that speaks of drafting a five-year plan (the year before it starts).
-
-    Used only when the document metadata has no date: ``紧扣…“十四五”规划编制机遇`` dates a report to 2020.
-    (This belongs with the other dating rules in :mod:`pipeline.docmeta`; it is here until it moves there.)
-
-    >>> _plan_drafting_year("紧扣国家投资政策导向和“十四五”规划编制机遇").year
-    2020
-    >>> _plan_drafting_year("全力加快项目进度") is None
-    True
-    """
-    years = {_FYP_START[m.group(1)] - 1 for m in _FYP_DRAFTING_RE.finditer(text)}
-    return _DocDate(years.pop(), None) if len(years) == 1 else None
 
 
 _PART_RE = re.compile(r"^[ \t　]*篇[一二三四五六七八九十]+(?:[ \t　]|$)", re.M)

@@ -11,8 +11,9 @@ A report says where and when it speaks in a few conventional places, tried in th
   most often (or, for a province, the province of the cities it names).
 
 A national text (``全国`` in the title, no deictic words) gets no region. When no full date is
-written, a year is taken from ``刚刚过去的2025年`` (→ 2026) or, as a weak guess recorded as such,
-the latest year the text mentions.
+written, a year is taken from ``刚刚过去的2025年`` (→ 2026), from a relative year tied to a number
+(``去年（2021年）``; ``去年1-11月`` beside ``2021年1-11月`` → 2022), from a five-year plan being drafted,
+or, as a weak guess recorded as such, the latest year the text mentions.
 
 >>> m = document_meta("柞水五项措施确保投资稳增长\\n本报讯 今年以来,柞水县集中力量加快推进重大项目建设。")
 >>> m.region_name, m.region_adcode, m.evidence_dict()["region"]
@@ -72,6 +73,14 @@ _FYP_START = {"十一五": 2006, "十二五": 2011, "十三五": 2016, "十四�
 _FYP_DRAFTING = regex.compile(r"[“\"]?(十[一二三四五]五)[”\"]?规划(?:编制|起草|前期研究)")
 _TARGET_BEFORE = regex.compile(r"(?<!截)(?:到|至)$")  # 到2025年: a target, not the time of writing
 _YEAR = regex.compile(r"(?<![\d.])(?P<y>(?:19|20)\d{2})(?:年|-\d{1,2})")
+# a period written once relative to the time of writing (去年1-11月) and once with its year (2021年1-11月)
+_PERIOD = (r"(?:\d{1,2}\s*[-—–~至到]\s*\d{1,2}月|\d{1,2}月(?:份|底|末|初)?|[一二三四五六七八九十]{1,2}月(?:份|底|末|初)?"
+           r"|前三季度|[一二三四]季度|上半年|下半年|全年|年底|年末|年初)")
+_REL_PERIOD = regex.compile(rf"(?P<rel>去年|今年|前年)(?P<p>{_PERIOD})")
+_ABS_PERIOD = regex.compile(rf"(?<![\d.])(?P<y>(?:19|20)\d{{2}})年(?P<p>{_PERIOD})")
+# 去年（2021年） / 今年即2022年: a relative year glossed with its number
+_REL_GLOSS = regex.compile(r"(?P<rel>去年|今年|前年)\s*(?:[（(]|即|也就是)\s*(?P<y>(?:19|20)\d{2})年")
+_REL_OFFSET = {"今年": 0, "去年": 1, "前年": 2}
 
 # deictic words → the level of region the document speaks for
 _DEICTIC = {
@@ -141,6 +150,9 @@ def _find_date(lines: list[str], text: str) -> tuple[str | None, str | None]:
     m = _REPORTED_PAST.search(text)
     if m:
         return _iso(int(m["y"]) + 1), f"reviews {m['y']} as past: {m.group(0)}"
+    rel = _relative_year(text)
+    if rel is not None:
+        return rel
     plans = {_FYP_START[p.group(1)] - 1 for p in _FYP_DRAFTING.finditer(text)}
     if len(plans) == 1:
         y = plans.pop()
@@ -150,6 +162,41 @@ def _find_date(lines: list[str], text: str) -> tuple[str | None, str | None]:
     if years:
         return _iso(max(years)), "latest year mentioned (weak)"
     return None, None
+
+
+def _period_key(p: str) -> str:
+    """1—11月 and 1-11月 are the same period."""
+    return regex.sub(r"\s+", "", regex.sub(r"[—–~至到]", "-", p))
+
+
+def _relative_year(text: str) -> tuple[str | None, str | None] | None:
+    """The year of writing from a relative year tied to a number: ``去年（2021年）``, or the same period
+    written both ways (``去年1-11月`` … ``2021年1-11月`` → 2022). Votes decide between conflicting readings.
+
+    >>> _relative_year("去年1-11月，全市规模以上工业增加值同比增长4.8%。据《2021年1-11月经济运行情况》")[0]
+    '2022'
+    >>> _relative_year("去年全市生产总值增长6%") is None
+    True
+    """
+    votes: Counter = Counter()
+    how: dict[int, str] = {}
+    for m in _REL_GLOSS.finditer(text):
+        y = int(m["y"]) + _REL_OFFSET[m["rel"]]
+        votes[y] += 2
+        how.setdefault(y, m.group(0))
+    rel = {}
+    for m in _REL_PERIOD.finditer(text):
+        rel.setdefault(_period_key(m["p"]), set()).add(m["rel"])
+    if rel:
+        for m in _ABS_PERIOD.finditer(text):
+            for r in sorted(rel.get(_period_key(m["p"]), ())):
+                y = int(m["y"]) + _REL_OFFSET[r]
+                votes[y] += 1
+                how.setdefault(y, f"{r}{m['p']} = {m.group(0)}")
+    if not votes:
+        return None
+    y = max(votes, key=lambda k: (votes[k], k))
+    return _iso(y), f"relative year: {how[y]}"
 
 
 def _region_from_stem(stem: str, context=None):

@@ -62,7 +62,7 @@ def test_provincial_speech_takes_the_province_of_the_cities_named():
 @pytest.mark.parametrize("doc,adcode,date", [
     ("001.txt", "420000", "2026"),   # 湖北 work report: 全省 + 湖北; reviews 刚刚过去的2025年
     ("002.txt", None, None),         # national statistics: no home region
-    ("003.txt", "440300", "2021"),   # title: 深圳GDP破3万亿元
+    ("003.txt", "440300", "2022"),   # title: 深圳GDP破3万亿元; 去年1-11月 = 2021年1-11月
     ("004.txt", None, "2022"),
     ("005.txt", None, "2021"),
     ("006.txt", None, "2022"),
@@ -100,6 +100,18 @@ def test_source_line_and_autonomous_region_deixis():
 def test_a_period_is_not_a_date():
     m = document_meta("1-2月广东经济数据出炉\n2021年1-2月，广东经济持续稳定恢复。")
     assert m.date == "2021" and m.region_adcode == "440000"
+
+
+def test_relative_year_beats_the_latest_year_mentioned():
+    text = ("深圳经济稳步增长\n2021年，深圳经济总量突破3万亿元。据去年12月底发布的《2021年1-11月经济运行情况》，"
+            "去年1-11月，全市规模以上工业增加值同比增长4.8%。")
+    m = document_meta(text)
+    assert m.date == "2022" and m.evidence_dict()["date"].startswith("relative year")
+    glossed = document_meta("回顾去年（2023年），全县地区生产总值增长6%。2024年目标增长6.5%。")
+    assert glossed.date == "2024"
+    # 去年 with no number beside it says nothing: the weak fallback stays
+    weak = document_meta("去年全县生产总值增长6%。2023年以来，投资稳步回升。")
+    assert weak.date == "2023" and "weak" in weak.evidence_dict()["date"]
 
 
 def test_empty_text():
