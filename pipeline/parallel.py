@@ -44,8 +44,8 @@ def default_workers() -> int:
 
 
 def _context():
-    # fork: workers inherit the already-imported pipeline and start in milliseconds. The pool is
-    # created before any progress-bar thread starts, so no lock is inherited held.
+    # fork: workers inherit the already-imported modules and start in milliseconds (no thread of ours
+    # runs when they are forked: the progress bar does not auto-refresh).
     # Elsewhere (macOS: system frameworks are not fork-safe; Windows) workers are spawned and warm up themselves.
     return mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
@@ -68,7 +68,7 @@ def ordered_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int |
     ``want(job)`` false passes a job through untouched (result None) without a round trip to a worker;
     it still keeps its place in the order. ``workers=1`` runs in this process (no pool, easy to debug).
     ``fn`` and the jobs must pickle. At most ``window`` jobs (default ``4 × workers``) are in flight.
-    ``warm()`` loads what ``fn`` needs once per worker (with fork: once, in this process, before forking).
+    ``warm()`` loads what ``fn`` needs, once in each worker as it starts.
     """
     workers = workers or default_workers()
     if workers <= 1:
@@ -119,9 +119,11 @@ def ordered_map(fn: Callable[[Any], Any], jobs: Iterable[Any], *, workers: int |
 
 
 def _start_pool(workers: int, ctx, warm=None) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes; with fork, the parent warms once and the workers share its memory."""
-    if warm is not None and ctx.get_start_method() == "fork":
-        warm()
+    """A pool of ``workers`` processes, each warming up in parallel as it starts.
+
+    The writer does not warm up itself: it never runs the pipeline, and the tables it would share by fork
+    become private pages anyway as Python touches their reference counts, so the writer stays small.
+    """
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=warm)
 
 
