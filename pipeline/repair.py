@@ -446,6 +446,69 @@ def _decode_run(ctx: _Ctx, head: list[str], body: bytes, tail: bytes | None, tai
     return out, conf
 
 
+_COMMON_MARKS = "，。、；：！？“”（）…—"
+
+
+def _comma_gaps(ctx: _Ctx, s: str, left: str) -> str | None:
+    """``s`` with the pairs the decoder drops after punctuation restored, or None when there are none.
+
+    Inside a shifted run, a mark whose trail byte makes a user-defined pair with the next lead byte —
+    '，' (A3 AC) before a lead ≥ A1, '、' (A1 A2) or '。' (A1 A3) before a lead 81–A0 — is read as
+    (trail before, mark lead), then (mark trail, next lead): dropped, then (trail of that character,
+    next lead). Re-aligned, such a spot shows an odd form (mark lead, t): it stands for the mark and
+    (y, t). '，' and the common marks of row A1 that decode as themselves are left alone; a common mark
+    of row A3 (；？！) is kept unless the mark and a character read better."""
+    out = []
+    changed = False
+    for k, ch in enumerate(s):
+        b = gbk(ch)
+        if b is None or len(b) != 2 or k + 1 >= len(s) or b[0] not in (0xA1, 0xA3) or ch == "，" or (
+                b[0] == 0xA1 and ch in _COMMON_MARKS):
+            out.append(ch)
+            continue
+        prev = (left + "".join(out))[-2:]
+        best = None
+        for mark in _COMMON_MARKS:
+            mb = gbk(mark)
+            if mb[0] != b[0]:
+                continue
+            ys = range(0xA1, 0xFF) if (0xAA <= mb[1] <= 0xAF or mb[1] >= 0xF8) else (
+                range(0x81, 0xA1) if 0xA1 <= mb[1] <= 0xA7 else ())
+            opts = [c for y in ys if (c := pair(y, b[1])) and _is_han(c)]
+            if not opts:
+                continue
+            c2, sc, _ = _best_char(ctx, opts, prev[-1:] + mark, s[k + 1:k + 3])
+            sc += ctx.lm.logp(prev, mark, ctx.cache) if prev else 0.0
+            if best is None or sc > best[0]:
+                best = (sc, mark + c2)
+        if best is not None and ch in _COMMON_MARKS:
+            # a mark of row A3 (；？！) may be just that: keep it unless '，' and a character read better
+            keep = _best_char(ctx, [ch], prev, s[k + 1:k + 3])[1]
+            if keep >= best[0]:
+                best = None
+        if best is None:
+            out.append(ch)
+            continue
+        out.append(best[1])
+        changed = True
+    return "".join(out) if changed else None
+
+
+def _variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[tuple[str, float, str]]:
+    """Readings of a re-aligned run ``s`` besides itself: with the pairs dropped after '，' restored
+    (free: that drop always happens), and with one other dropped pair restored (GAP_COST)."""
+    out = []
+    sc = _comma_gaps(ctx, s, left)
+    if sc is not None:
+        out.append((sc, 0.0, ", the pair dropped after '，' restored"))
+    for base in (s, sc):
+        if base is None:
+            continue
+        for _, g in _gap_variants(ctx, base, core_start, left):
+            out.append((g, GAP_COST, ", a dropped pair restored"))
+    return out
+
+
 def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[tuple[int, str]]:
     """Variants of a re-aligned run ``s`` with one pair dropped by the site's decoder (a user-defined
     GBK pair) restored between two characters: (c[j] lead, x)(y, c[j+1] lead) for x, y in such a pair."""
@@ -521,9 +584,9 @@ def _forward(ctx: _Ctx, start: int, run_from: int, head: list[str], certain: boo
             s, conf = r
             out.append(_Cand(start, end, _fw(s, ctx.ascii_punct), certain,
                              f"{what}: re-aligned {len(s)} chars" + ("" if conf else ", a byte unsure")))
-            for _, g in _gap_variants(ctx, s, 1, left):
+            for g, cost, how in _variants(ctx, s, 1, left):
                 out.append(_Cand(start, end, _fw(g, ctx.ascii_punct), certain,
-                                 f"{what}: re-aligned {len(g)} chars, a dropped pair restored", penalty=GAP_COST))
+                                 f"{what}: re-aligned {len(g)} chars{how}", penalty=cost))
     return out
 
 
@@ -573,6 +636,10 @@ def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str
                 out.append(_Cand(s, end, _fw(r[0], ctx.ascii_punct), certain,
                                  f"{what}: lost lead byte, re-aligned {len(r[0])} chars"
                                  + ("" if r[1] else ", a byte unsure")))
+                sc = _comma_gaps(ctx, r[0], left)
+                if sc is not None:
+                    out.append(_Cand(s, end, _fw(sc, ctx.ascii_punct), certain,
+                                     f"{what}: lost lead byte, re-aligned, the pair dropped after '，' restored"))
         if len(body) >= 2 and body[0] >= 0x81:
             # the first shown character keeps its true lead byte; its trail byte was lost
             rr = _decode_run(ctx, [], body[1:], tail, tail_py, "", right)
@@ -581,6 +648,10 @@ def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str
                 c0, _, margin = _best_char(ctx, opts, left, rr[0][:2])
                 if margin < CONFIDENT:
                     c0 = "\ufffd"
+                sc = _comma_gaps(ctx, c0 + rr[0], left)
+                if sc is not None:
+                    out.append(_Cand(s, end, _fw(sc, ctx.ascii_punct), certain,
+                                     f"{what}: lost trail byte, re-aligned, the pair dropped after '，' restored"))
                 out.append(_Cand(s, end, _fw(c0 + rr[0], ctx.ascii_punct), certain,
                                  f"{what}: lost trail byte, re-aligned {len(rr[0]) + 1} chars"))
         s -= 1
@@ -642,12 +713,9 @@ def _split_pair(ctx: _Ctx, i: int, qpos: int | None, x_trail: int, second: int, 
             note = f"{what}: bytes {x_trail:02X} {second:02X} re-aligned {len(s)} chars" + (
                 f", {x} restored before it" if x else "")
             out.append(_Cand(start, end, after, qpos is not None, note, penalty=penalty))
-            for k, g in _gap_variants(ctx, s, 0, left):
-                # after a false '。' the punctuation is most often '，' (A3 AC), whose trail AC and the
-                # next lead byte always make a dropped user-defined pair: no extra cost for that one
-                free = x_trail == 0xA1 and k == 0 and g[:1] == "，"
+            for g, cost, how in _variants(ctx, s, 0, left + x):
                 out.append(_Cand(start, end, _fw(x + g, ctx.ascii_punct), qpos is not None,
-                                 note + ", a dropped pair restored", penalty=penalty + (0 if free else GAP_COST)))
+                                 note + how, penalty=penalty + cost))
     return out
 
 

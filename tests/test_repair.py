@@ -43,10 +43,9 @@ def _repaired(text: str) -> str:
     return _ANNOT.sub("", out)
 
 
-# Known misses, kept visible (strict: they fail loudly once fixed). 003:36: the dropped user-defined pair
-# inside 包保 is not restored (埃聯); 臺賬!罢呙 : the dropped pair is restored at the wrong place, so 政策明
-# is not recovered.
-_KNOWN_MISSES = {("003", 36), ("004", 23, "臺賬。“政策明、底數")}
+# Known misses, kept visible (strict: they fail loudly once fixed). 臺賬!罢呙 : the dropped pair is
+# restored at the wrong place, so 政策明 is not recovered.
+_KNOWN_MISSES = {("004", 23, "臺賬。“政策明、底數")}
 
 
 def _params():
