@@ -494,7 +494,8 @@ def _comma_gaps(ctx: _Ctx, s: str, left: str) -> str | None:
     return "".join(out) if changed else None
 
 
-def _variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[tuple[str, float, str]]:
+def _variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int | None = None,
+              right: str = "") -> list[tuple[str, float, str]]:
     """Readings of a re-aligned run ``s`` besides itself: with the pairs dropped after '，' restored
     (free: that drop always happens), and with one other dropped pair restored (GAP_COST)."""
     out = []
@@ -504,15 +505,22 @@ def _variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[tuple[str, 
     for base in (s, sc):
         if base is None:
             continue
-        for _, g in _gap_variants(ctx, base, core_start, left):
+        for _, g in _gap_variants(ctx, base, core_start, left, last_lead, right):
             out.append((g, GAP_COST, ", a dropped pair restored"))
     return out
 
 
-def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[tuple[int, str]]:
+def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int | None = None,
+                  right: str = "") -> list[tuple[int, str]]:
     """Variants of a re-aligned run ``s`` with one pair dropped by the site's decoder (a user-defined
-    GBK pair) restored between two characters: (c[j] lead, x)(y, c[j+1] lead) for x, y in such a pair."""
+    GBK pair) restored between two characters: (c[j] lead, x)(y, c[j+1] lead) for x, y in such a pair.
+
+    When the run ended on a lost byte, its last character is (``last_lead``, V) with V guessed from its
+    neighbours: it is guessed again next to the restored pair (before ``right``)."""
     out = []
+    last = ""
+    if last_lead is not None and s:
+        s, last = s[:-1], s[-1]
     if "\ufffd" in s:
         return out                        # an unsure byte already: no second guess on top of it
     b = s.encode("gbk", errors="replace")
@@ -521,7 +529,7 @@ def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[tuple[i
     o = 0
     for k, ch in enumerate(s):
         n = len(ch.encode("gbk", errors="replace"))
-        if k >= core_start and n == 2 and k + 1 < len(s):
+        if k >= core_start and n == 2 and k + 1 < len(s) + (1 if last else 0):
             offs.append((k, o))
         o += n
     for k, o in offs:
@@ -539,7 +547,12 @@ def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str) -> list[tuple[i
             after = decode_body(b[o + 2:])
             if after is None:
                 break
-            c2, s2, _ = _best_char(ctx, c2s, prev[-1:] + c1, after[:2])
+            c2, s2, _ = _best_char(ctx, c2s, prev[-1:] + c1, after[:2] if after or not last else "")
+            if last:
+                tail = (prev + c1 + c2 + after)[-2:]
+                lastc, s3, _ = _best_char(ctx, _trail_options(last_lead, None), tail, right)
+                after += lastc
+                s2 += s3
             if best is None or s1 + s2 > best[0]:
                 best = (s1 + s2, s[:k] + c1 + c2 + after)
         if best:
@@ -584,7 +597,8 @@ def _forward(ctx: _Ctx, start: int, run_from: int, head: list[str], certain: boo
             s, conf = r
             out.append(_Cand(start, end, _fw(s, ctx.ascii_punct), certain,
                              f"{what}: re-aligned {len(s)} chars" + ("" if conf else ", a byte unsure")))
-            for g, cost, how in _variants(ctx, s, 1, left):
+            lead = body[-1] if tail is None and tail_py != "(" and body and not s.endswith("(") else None
+            for g, cost, how in _variants(ctx, s, 1, left, lead, right):
                 out.append(_Cand(start, end, _fw(g, ctx.ascii_punct), certain,
                                  f"{what}: re-aligned {len(g)} chars{how}", penalty=cost))
     return out
@@ -713,7 +727,8 @@ def _split_pair(ctx: _Ctx, i: int, qpos: int | None, x_trail: int, second: int, 
             note = f"{what}: bytes {x_trail:02X} {second:02X} re-aligned {len(s)} chars" + (
                 f", {x} restored before it" if x else "")
             out.append(_Cand(start, end, after, qpos is not None, note, penalty=penalty))
-            for g, cost, how in _variants(ctx, s, 0, left + x):
+            lead = body[-1] if tail is None and tail_py != "(" and not s.endswith("(") else None
+            for g, cost, how in _variants(ctx, s, 0, left + x, lead, right):
                 out.append(_Cand(start, end, _fw(x + g, ctx.ascii_punct), qpos is not None,
                                  note + how, penalty=penalty + cost))
     return out
