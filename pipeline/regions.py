@@ -30,7 +30,7 @@ from . import rules_dir
 
 LEVELS = ("province", "city", "county", "new_area")
 
-__all__ = ["Region", "Form", "LEVELS", "all_regions", "lookup", "candidates", "get", "parent_of",
+__all__ = ["region_key", "Region", "Form", "LEVELS", "all_regions", "lookup", "candidates", "get", "parent_of",
            "ancestors", "automaton", "short_stoplist", "resolve"]
 
 
@@ -44,9 +44,24 @@ class Region:
     parent_adcode: str | None
     province_adcode: str | None
 
+    @property
+    def key(self) -> str:
+        """A stable unique key: the adcode, or ``<province code>:<name>`` for an area without one
+        (``510000:四川天府新区``). It never looks like an adcode, and it does not depend on list order."""
+        return region_key(self.adcode, self.name, self.province_adcode)
+
     def to_row(self) -> dict:
-        return {"adcode": self.adcode, "name": self.name, "level": self.level,
+        return {"key": self.key, "adcode": self.adcode, "name": self.name, "level": self.level,
                 "parent_adcode": self.parent_adcode}
+
+
+def region_key(adcode: str | None, name: str, province_adcode: str | None = None) -> str:
+    """The key :meth:`Region.key` gives: ``adcode`` when known, else ``<province code or 000000>:<name>``.
+
+    >>> region_key("611026", "柞水县"), region_key(None, "四川天府新区", "510000")
+    ('611026', '510000:四川天府新区')
+    """
+    return str(adcode) if adcode else f"{province_adcode or '000000'}:{name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +161,17 @@ def _new_areas() -> tuple[Region, ...]:
 
 
 def all_regions() -> Iterator[dict]:
-    """Every region as a row ``{adcode, name, level, parent_adcode}`` (for the ``regions`` table).
+    """Every region as a row ``{key, adcode, name, level, parent_adcode}`` (for the ``regions`` table).
 
-    Coded divisions come first in code order; new areas without a code follow.
+    Coded divisions come first in code order; new areas without a code follow, in name order. ``key`` is
+    unique and stable across releases (:func:`region_key`): the adcode, or ``<province code>:<name>`` for an
+    area without one, whose ``parent_adcode`` is its province. A table keyed by ``key`` holds every row;
+    one keyed by ``adcode`` keeps the rows that have one.
     """
     table = _table()
     for code in sorted(table):
         yield table[code].to_row()
-    for r in _new_areas():
+    for r in sorted(_new_areas(), key=lambda r: r.key):
         if r.adcode is None or r.adcode not in table:
             yield r.to_row()
 

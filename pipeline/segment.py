@@ -2,7 +2,9 @@
 
 The back-end is a configuration value, as in spaCy's Chinese tokenizer: ``jieba`` (the default;
 served by the Rust port ``rjieba`` where it offers the function, else by pure-Python ``jieba``)
-or ``pkuseg`` (optional, imported only when asked for). Pick it per call with ``backend=`` or for
+or ``pkuseg`` (optional, imported only when asked for; only the ``default`` model that ships in
+its package is used — pkuseg's other models and its POS tagger are downloads, which gongbao never
+makes at run time, so pkuseg words are tagged with jieba's dictionary tags). Pick it per call with ``backend=`` or for
 the whole process with the ``GONGBAO_SEGMENTER`` environment variable. Dictionaries and models
 are loaded once per process.
 
@@ -61,20 +63,28 @@ def _jieba():
 
 
 @lru_cache(maxsize=1)
-def _pkuseg(postag: bool):
+def _pkuseg():
+    """pkuseg with its bundled ``default`` model (never ``postag=True`` or a named model: those download)."""
     try:
         import pkuseg
     except ImportError as e:
-        raise ImportError("the pkuseg segmenter is not installed: `pip install spacy-pkuseg` "
-                          "(or pkuseg), or use the default jieba back-end") from e
-    return pkuseg.pkuseg(postag=postag)
+        raise ImportError("the pkuseg segmenter is not installed: `pip install pkuseg` "
+                          "(it builds with numpy and cython), or use the default jieba back-end") from e
+    return pkuseg.pkuseg(model_name="default", postag=False)
+
+
+def _jieba_tag(word: str) -> str:
+    """jieba's tag for one word cut by another segmenter: its own tag when jieba keeps it whole, else the
+    tag of its last jieba word (the head of a Chinese compound is on the right)."""
+    tagged = posseg(word, backend="jieba")
+    return tagged[-1][1] if tagged else "x"
 
 
 def cut(text: str, *, backend: str | None = None) -> list[str]:
     """Words of ``text`` (precise mode, HMM for unknown words); ``"".join(cut(t)) == t``."""
     name = backend_name(backend)
     if name == "pkuseg":
-        return list(_pkuseg(False).cut(text)) if text else []
+        return list(_pkuseg().cut(text)) if text else []
     rj = _rjieba()
     if rj is not None:
         try:
@@ -88,7 +98,7 @@ def posseg(text: str, *, backend: str | None = None) -> list[tuple[str, str]]:
     """``(word, tag)`` pairs with jieba's (ICTCLAS-style) tags: ``v`` verb, ``n`` noun, ``ns`` place …"""
     name = backend_name(backend)
     if name == "pkuseg":
-        return [tuple(p) for p in _pkuseg(True).cut(text)] if text else []
+        return [(w, _jieba_tag(w)) for w in cut(text, backend="pkuseg")]
     rj = _rjieba()
     if rj is not None:
         try:

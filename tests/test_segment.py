@@ -47,11 +47,30 @@ def test_pure_python_jieba_agrees_with_rjieba(monkeypatch):
     assert "".join(w for w, _ in tagged) == TEXT and dict(tagged)["项目"] == "n"
 
 
-def test_pkuseg_backend_when_installed():
-    pytest.importorskip("pkuseg")
+def test_pkuseg_backend_when_installed(monkeypatch):
+    """pkuseg runs on its bundled default model only: any download attempt fails the test."""
+    pkuseg = pytest.importorskip("pkuseg")
+
+    def no_download(*args, **kwargs):
+        raise AssertionError(f"pkuseg tried to download {args[:1]}")
+
+    monkeypatch.setattr(pkuseg, "download_model", no_download)
+    segment._pkuseg.cache_clear()
     words = segment.cut(TEXT, backend="pkuseg")
-    assert "".join(words) == TEXT
-    assert all(isinstance(t, str) for _, t in segment.posseg(TEXT, backend="pkuseg"))
+    assert "".join(words) == TEXT and "项目" in words
+    tagged = segment.posseg(TEXT, backend="pkuseg")
+    assert [w for w, _ in tagged] == words
+    assert dict(tagged)["项目"] == "n" and all(isinstance(t, str) and t for _, t in tagged)
+
+
+def test_pkuseg_backend_drives_extraction(monkeypatch):
+    """The whole rule extractor runs on pkuseg words when the environment asks for it."""
+    pytest.importorskip("pkuseg")
+    from pipeline.extract import extract_text
+
+    monkeypatch.setenv(segment.ENV_VAR, "pkuseg")
+    found = {m.text for m in extract_text("新建龙母沟水库可研已通过州级评审", kinds={"project"})}
+    assert "龙母沟水库" in found
 
 
 def test_pkuseg_missing_is_a_clear_error(monkeypatch):
