@@ -52,16 +52,17 @@ DEV_DOC = "004_0693fd384ee7ab58.txt"  # the seed held out to pick the best check
 MODEL_KINDS = frozenset({"project", "mechanism"})  # what the model adds by default (see predict_entities)
 MAX_NAME = 40
 EXTRA_PROJECT_HEADS = ("中心", "基地", "学校", "学院", "医院", "公园", "管网", "管廊", "生产线", "厂", "港", "场",
-                       "馆", "城", "计划", "扩建", "改造", "迁建", "一体化", "期", "站", "路", "线", "桥")
+                       "馆", "城", "计划", "扩建", "改造", "迁建", "一体化", "站", "路", "线", "桥")
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?\s]")
-_MECHANISM_HEAD = re.compile(r"(?:制|机制|制度|模式|年|行动|赛|法)$")
+_MECHANISM_HEAD = re.compile(r"(?:制|机制|制度|模式|(?<![\d一二三四五六七八九十百千万今明去当全周多每半])年|行动|赛|法)$")
 _QUOTE = re.compile(r"[“”‘’\"'《》]")
 #: Institutions are not projects; systems, reforms and set-ups are not mechanisms (GUIDELINES.md).
 _INSTITUTION = re.compile(r"(?:研究|交流|发展|服务|创新|研发|信息)中心$|(?:研究院|研究所|分院|协会|学会)$")
+_NOT_PROJECT_HEAD = re.compile(r"(?:之路|电路|思路|出路|线路|门路|套路|销路|道路|场景|(?<!农贸|批发)市场|现场|立场|战场)$")
 _NOT_MECHANISM = re.compile(r"(?:体制|体系|改革|机构|体制机制)$")
 #: A quoted mechanism is put into practice (实行“…”) or named as one (“…”工作机制).
 _PRACTICE_BEFORE = re.compile(r"(?:实行|推行|建立|健全|完善|开展|坚持|落实|按照|深化|创新|探索|推广|实施|采取|采用|运用)"
-                              r"[^，。；“”]{0,5}$")
+                              r"(?:好|了)?$")
 _PRACTICE_AFTER = re.compile(r"的?(?:工作)?(?:机制|模式|制度|活动|要求|工作法|行动)")
 #: …while slogans, ideas and goals are not mechanisms (坚持“亲商、安商、扶商、富商”的发展理念).
 _IDEA_AFTER = re.compile(r"的?[\u4e00-\u9fff]{0,2}(?:理念|思路|原则|目标|口号|精神|方针|战略|导向)")
@@ -138,20 +139,20 @@ def plausible(kind: str, text: str, start: int, end: int) -> bool:
     A name runs over no clause break or quote and is not a category word of the rules' lexicons
     (重点项目, 工作机制, also behind a short modifier: 省重点项目). A project ends in a project or
     facility word (水库, 产业园, 工程 …, as the project rules' suffixes) and is no institution
-    (…研究中心, …研究院). A mechanism is no system or reform (…体制, …体系, …改革) and ends in
+    (…研究中心, …研究院) nor a common word on a facility head (…之路, 集成电路, 市场). A mechanism is no system or reform (…体制, …体系, …改革) and ends in
     制/机制/制度/模式 or a campaign word (年, 行动, 赛), or is quoted and either joins parts with
     ``+`` or is put into practice (实行“…”, “…”工作机制) and is no slogan (“…”的发展理念).
 
     >>> plausible("project", "建设青溪光伏产业园", 2, 9), plausible("project", "商品房销售面积", 0, 7)
     (True, False)
-    >>> plausible("project", "抓好省重点项目", 2, 7)
-    False
+    >>> plausible("project", "抓好省重点项目", 2, 7), plausible("project", "迈向3万亿之路", 2, 8)
+    (False, False)
     >>> plausible("mechanism", "推行项目代办责任制", 2, 9), plausible("mechanism", "优化营商环境", 2, 6)
     (True, False)
     >>> plausible("mechanism", "严格落实“四督四保”", 5, 9), plausible("mechanism", "据“深视新闻”报道", 2, 6)
     (True, False)
-    >>> plausible("mechanism", "坚持“亲商、安商”的发展理念", 3, 8)
-    False
+    >>> plausible("mechanism", "坚持“亲商、安商”的发展理念", 3, 8), plausible("mechanism", "落实的“最后一米”", 4, 8)
+    (False, False)
     """
     name = text[start:end]
     if not 2 <= len(name) <= MAX_NAME or _CLAUSE_BREAK.search(name) or _QUOTE.search(name):
@@ -159,7 +160,9 @@ def plausible(kind: str, text: str, start: int, end: int) -> bool:
     if kind in ("project", "mechanism") and _generic(kind, name):
         return False
     if kind == "project":
-        return "、" not in name and bool(_project_head().search(name)) and not _INSTITUTION.search(name)
+        return ("、" not in name and bool(_project_head().search(name) or _PHASE.search(name))
+                and not _INSTITUTION.search(name)
+                and not _NOT_PROJECT_HEAD.search(name))
     if kind == "mechanism":
         if _NOT_MECHANISM.search(name):
             return False
@@ -171,6 +174,9 @@ def plausible(kind: str, text: str, start: int, end: int) -> bool:
         return ("+" in name or bool(_PRACTICE_BEFORE.search(text, max(0, start - 9), start - 1))
                 or bool(_PRACTICE_AFTER.match(text, end + 1)))
     return True
+
+
+_PHASE = re.compile(r"[一二三四五六七八九十\d]期(?:工程|项目)?$")  # 洪庄四期, 锂动芯二期
 
 
 def _generic(kind: str, name: str) -> bool:
