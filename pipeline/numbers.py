@@ -87,12 +87,16 @@ def parse_chinese_int(s: str) -> int | None:
 
     >>> [parse_chinese_int(x) for x in ("一千二百万", "两", "廿三", "一百零五", "十", "三千五", "三万亿")]
     [12000000, 2, 23, 105, 10, 3500, 3000000000000]
-    >>> [parse_chinese_int(x) for x in ("十三五", "三四", "一二", "千百")]
-    [None, None, None, None]
+    >>> [parse_chinese_int(x) for x in ("十三五", "三四", "一二", "千百", "千")]
+    [None, None, None, None, None]
+    >>> [parse_chinese_int(x) for x in ("千亿", "百亿", "千万")]
+    [100000000000, 10000000000, 10000000]
     """
     if not s:
         return None
     s = s.replace("廿", "二十")
+    if len(s) > 1 and s[0] in "百千" and all(c in BIG_UNITS for c in s[1:]):
+        s = "一" + s  # 百亿, 千亿, 千万: a bare 百/千 before 万/亿 is one hundred/thousand of them
     total = 0  # everything closed by 亿
     section = 0  # below 亿, closed by 万
     part = 0  # below 万

@@ -50,9 +50,16 @@ def test_scale_is_reported_for_ranges():
 
 
 @pytest.mark.parametrize("text", ["十三五", "三四", "一二", "千百", "十十", "二零", "零", "〇", "二〇〇五",
-                                  "1,2", "1,2345", "", "多", "万万", "百亿"])
+                                  "1,2", "1,2345", "", "多", "万万", "百", "千", "百千万"])
 def test_look_alikes_are_refused(text):
     assert parse_number(text) is None
+
+
+@pytest.mark.parametrize("text,value", [("百亿", 1e10), ("千亿", 1e11), ("千万", 1e7), ("百万", 1e6)])
+def test_round_hundreds_of_a_scale(text, value):
+    # 近千亿元, 突破百亿次: a bare 百/千 before 万/亿 is a number; whether it is a mention (not a
+    # label such as 百亿级, 千亿产业) is decided by the extractor, which wants a qualifier before it
+    assert parse_number(text).value == value
 
 
 @pytest.mark.parametrize("text,value", [("二〇〇五", 2005), ("二oo五", 2005), ("二零一七", 2017), ("一九九八", 1998)])

@@ -213,7 +213,7 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
         return None
     spec = rule.spec
     if _group(m, "num").strip("百千万亿") == "" and not _group(m, "qpre"):
-        return None  # “万亿元”城市 is a label; 突破万亿元 is a sum
+        return None  # “万亿元”城市, 亿元以上项目 are labels; 突破万亿元, 近千亿元 are sums
     if spec.get("context") == "money" and not money_context(text, m.start(), m.end()):
         return None
     cur = _group(m, "cur")
@@ -396,18 +396,37 @@ def inside_title(text: str, pos: int, limit: int = 60) -> bool:
     return opened >= 0 and text.rfind("》", opened, pos) < 0 and text.find("》", pos, pos + limit) >= 0
 
 
+_BARE_HUNDREDS = {"百": 100.0, "千": 1000.0}
+
+
 def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     raw = _group(m, "num")
     clf = _group(m, "clf")
+    qpre = _group(m, "qpre")
     num = parse_number(raw)
+    if num is None and qpre and raw in _BARE_HUNDREDS:
+        num = Num(_BARE_HUNDREDS[raw])  # 近千家企业, 超百家: a qualified round number
     if num is None or num.value <= 0:
         return None
+    hi = None
+    n2 = _group(m, "num2")
+    if n2:
+        hi = parse_number(n2)
+        if hi is None:
+            return None
+        if num.scale == 1 and hi.scale > 1:
+            num = Num(num.value * hi.scale, num.approx, hi.scale)  # 2-3万人 → 20000..30000
+        if hi.value <= num.value:
+            return None
     # classifier words that are really part of another word (3个月, 一次性, 两位数, 3万亿台阶)
     clf_end = m.end(_groupindex(m.re)["clf"])
     nxt = text[clf_end: clf_end + 4]
     for bad in _lex("classifier_not_after", "count").get(clf[-1], ()) or ():
         if nxt.startswith(bad) and not _group(m, "qpost"):
             return None
+    need = _lex("classifier_require_after", "count").get(clf)
+    if need and not text.startswith(tuple(need), clf_end) and clf_end < len(text):
+        return None  # 3个方面对经济: 对 is a preposition here
     is_cn = not raw[0].isdigit()
     # 一 as an indefinite article (一批, 一本台账, 一个项目), except frequencies (约谈一次)
     if is_cn and raw == "一" and clf != "次":
@@ -425,15 +444,16 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
         return None  # 《成都市支持保障重点项目的20条政策及措施》 names a document
     if clf in ("点", "类") and not is_cn and clf == "点":
         return None  # 8点 is a time; 五点意见 is a count
-    if raw.strip("十百千万亿") == "" and raw != "十":
-        return None  # a bare scale word (万家灯火, “万家民营企业…”) is not a number
+    if raw.strip("十百千万亿") == "" and raw != "十" and not qpre:
+        return None  # a bare scale word (万家灯火, “万家民营企业…”) is not a number; 突破百亿次 is
     if clf in ("位", "名") and text[max(0, m.start() - 1): m.start()] in ("前", "后"):
         return None  # 排名前五位 is a rank
     if is_cn and clf == "次" and text.startswith(("会议", "全体会议"), clf_end):
         return None  # 十四届人大三次会议 is an ordinal session
     unit = _lex("classifiers")[clf]
-    return dict(kind="count", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
-                value=num.value, unit=unit, qualifier=_qualifier(m, num))
+    rid = rule.spec.get("range_id", rule.id) if hi else rule.id
+    return dict(kind="count", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
+                value=num.value, value_max=hi.value if hi else None, unit=unit, qualifier=_qualifier(m, num))
 
 
 def attach_objects(text: str, mentions: list[dict]) -> list[dict]:
