@@ -92,7 +92,8 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
     """Every file under ``paths`` (a file given directly is yielded as is), sorted within each directory.
 
     Paths are kept as given (relative stays relative), normalized so that ``corpus/`` and ``./corpus``
-    record the same path. Hidden entries (``.name``) and tool directories (:data:`SKIP_DIRS`) inside a directory are skipped;
+    record the same path. Hidden entries (``.name``) and tool directories (:data:`SKIP_DIRS`) inside a
+    directory are skipped;
     a path given explicitly is always yielded, so that :func:`read_source` can report why it is unusable
     (missing, a dangling link, a FIFO). Symbolic links to directories met inside a walk are not
     followed (no cycles); links to files are read like the files.

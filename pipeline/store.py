@@ -32,7 +32,7 @@ import click
 import sqlite_utils
 
 from . import __version__
-from .ingest import DEFAULT_MAX_BYTES, IngestError, SourceFile, count_files, iter_files, now_iso, read_source
+from .ingest import DEFAULT_MAX_BYTES, IngestError, count_files, iter_files, now_iso, read_source
 from .process import DEFAULT_TIMEOUT, ProcessedDoc
 
 SCHEMA_VERSION = 2  # 2: documents.pipeline_version
@@ -407,7 +407,8 @@ class Writer:
             self._release_path(err.path, err.sha256)
         row = err.to_row()
         self.conn.execute(
-            "INSERT INTO ingest_errors (path, sha256, stage, message, at) VALUES (:path, :sha256, :stage, :message, :at) "
+            "INSERT INTO ingest_errors (path, sha256, stage, message, at) "
+            "VALUES (:path, :sha256, :stage, :message, :at) "
             "ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, stage = excluded.stage, "
             "message = excluded.message, at = excluded.at "
             "WHERE ingest_errors.sha256 IS NOT excluded.sha256 OR ingest_errors.stage != excluded.stage "
@@ -505,7 +506,10 @@ class Writer:
                           f"VALUES ({', '.join('?' * len(cols))})", [_sql_value(row[c]) for c in cols])
 
     def load_regions(self) -> int:
-        """Make ``regions`` equal :func:`pipeline.regions.all_regions` (rewritten only when it differs); rows written."""
+        """Make ``regions`` equal :func:`pipeline.regions.all_regions` (rewritten only when it differs).
+
+        Returns the number of rows written.
+        """
         try:
             from .regions import all_regions
         except ImportError:
@@ -570,7 +574,8 @@ def _canonical_rows(conn, table: str, key_cols: str, canonical_pids: Iterable[in
 def _elect_canonicals(conn, doc_id: int) -> dict[int, int | None]:
     """Without a dedupe index: ``{paragraph id: new canonical or None}`` for the members of clusters whose
     canonical paragraph is in ``doc_id`` (the lowest remaining id becomes canonical)."""
-    rows = conn.execute("SELECT p.duplicate_of, p.id FROM paragraphs AS p JOIN paragraphs AS c ON c.id = p.duplicate_of "
+    rows = conn.execute("SELECT p.duplicate_of, p.id FROM paragraphs AS p "
+                        "JOIN paragraphs AS c ON c.id = p.duplicate_of "
                         "WHERE c.document_id = ? AND p.document_id != ? ORDER BY p.duplicate_of, p.id",
                         (doc_id, doc_id)).fetchall()
     clusters: dict[int, list[int]] = {}
@@ -930,15 +935,19 @@ def check_integrity(db) -> list[str]:
     for table, rowid, parent, fkid in conn.execute("PRAGMA foreign_key_check"):
         problems.append(f"foreign key: {table} row {rowid} points at a missing {parent} row")
     orphan_sql = {
-        "paragraphs without document": "SELECT count(*) FROM paragraphs WHERE document_id NOT IN (SELECT id FROM documents)",
-        "mentions without document": "SELECT count(*) FROM mentions WHERE document_id NOT IN (SELECT id FROM documents)",
+        "paragraphs without document": "SELECT count(*) FROM paragraphs "
+                                       "WHERE document_id NOT IN (SELECT id FROM documents)",
+        "mentions without document": "SELECT count(*) FROM mentions "
+                                     "WHERE document_id NOT IN (SELECT id FROM documents)",
         "mentions without paragraph": "SELECT count(*) FROM mentions WHERE paragraph_id IS NOT NULL "
                                       "AND paragraph_id NOT IN (SELECT id FROM paragraphs)",
         "claims without document": "SELECT count(*) FROM claims WHERE document_id NOT IN (SELECT id FROM documents)",
         "claims without paragraph": "SELECT count(*) FROM claims WHERE paragraph_id IS NOT NULL "
                                     "AND paragraph_id NOT IN (SELECT id FROM paragraphs)",
-        "documents without a path": "SELECT count(*) FROM documents WHERE id NOT IN (SELECT document_id FROM document_paths)",
-        "paths without document": "SELECT count(*) FROM document_paths WHERE document_id NOT IN (SELECT id FROM documents)",
+        "documents without a path": "SELECT count(*) FROM documents "
+                                    "WHERE id NOT IN (SELECT document_id FROM document_paths)",
+        "paths without document": "SELECT count(*) FROM document_paths "
+                                  "WHERE document_id NOT IN (SELECT id FROM documents)",
         "documents with missing paragraphs": "SELECT count(*) FROM documents d WHERE n_paragraphs != "
                                              "(SELECT count(*) FROM paragraphs p WHERE p.document_id = d.id)",
         "documents with missing mentions": "SELECT count(*) FROM documents d WHERE n_mentions != "
