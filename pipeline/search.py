@@ -47,12 +47,21 @@ _CHUNK = 500  # ids per DELETE statement (well under SQLite's variable limit)
 
 @functools.lru_cache(maxsize=1)
 def _jieba():
-    """The jieba module with its dictionary loaded once (quietly)."""
-    import jieba
+    """jieba's search-mode segmenter, loaded once: rjieba (jieba-rs, the same dictionary and
+    algorithm, ~35x faster) when installed, else jieba itself (quietly).
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
+    Indexing and querying both come through here, so they always segment alike.
+    """
+    try:
+        import rjieba
+
+        return rjieba
+    except ImportError:  # pragma: no cover - rjieba is a declared dependency
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        return jieba
 
 
 def words(text: str) -> list[str]:
