@@ -747,13 +747,15 @@ def _lost_annotated(ctx: _Ctx, i: int, end: int, py: str) -> list[_Cand]:
 
 
 def _lost_char(ctx: _Ctx, i: int) -> list[_Cand]:
-    """A lone '?' between characters: a whole character lost; guessed from the document's own bigrams."""
+    """A '?' after a character and before punctuation: a character that lost one byte; guessed from the
+    document's own bigrams."""
     text = ctx.text
     left = _visible(text, i, -1, 2)
     right = _visible(text, i + 1, 1, 2)
-    if not (left and _is_han(left[-1])) or not right or right[0].isspace() or (
-            right[0].isascii() and right[0].isalnum()):
-        return []           # a question mark before a letter, digit or the end of a clause is just that
+    if not (left and _is_han(left[-1])) or not right or right[0].isspace() or right[0].isalnum():
+        # A lone byte is shown as '?' only before ASCII or a clause end (before a character it would pair
+        # with that character's lead): a '?' before a character, letter, digit or line end is a question mark
+        return []
     opts = [k[1] for k in ctx.cache.bi if k[0] == left[-1] and _is_han(k[1])]
     opts += [k[0] for k in ctx.cache.bi if k[1] == right[:1] and _is_han(k[0])]
     c, margin = "\ufffd", 0.0
