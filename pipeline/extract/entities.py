@@ -24,6 +24,8 @@ what stays ambiguous gets no adcode.
 """
 from __future__ import annotations
 
+import bisect
+
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -68,7 +70,8 @@ def _lex_res() -> dict[str, regex.Pattern]:
         "gov": regex.compile(rf"(?:{alt('gov_words')})"),
         "fused": regex.compile(rf"(?:{alt('fused_next')})"),
         "slogan": regex.compile(rf"(?:{alt('slogan_prefixes')})$"),
-        "dateline": regex.compile(rf"(?:{alt('dateline_next')})"),
+        # 北京电 is a dateline, 商洛电厂 / 华能电站 / 国家电网 are names
+        "dateline": regex.compile(rf"(?:{alt('dateline_next')})(?![厂站网力视子池气器商缆梯机动价费量源])"),
         "predicate": regex.compile(rf"(?:{alt('predicates')})"),
         "area": regex.compile(rf"(?:{alt('area_next')})"),
     }
@@ -311,6 +314,24 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
     return out
 
 
+def _drop_fused_short_forms(found: list[Mention], names: list[Mention]) -> list[Mention]:
+    """Regions without the short forms fused inside a project or mechanism name (送电江西工程,
+    “飞地研发、江西转化”). A short form that opens a project name locates it and stays (延安千万吨炼化一体化);
+    full forms count everywhere (GUIDELINES → region)."""
+    spans = sorted((m.start, m.end) for m in names)
+    if not spans:
+        return found
+    starts = [a for a, _ in spans]
+    out = []
+    for r in found:
+        if r.rule == "region.short_form":
+            i = bisect.bisect_right(starts, r.start)
+            if any(a < r.start and r.end <= b for a, b in spans[max(0, i - 8):i]):
+                continue
+        out.append(r)
+    return out
+
+
 def extract_entities(text: str, *, meta=None) -> list[Mention]:
     """Region, project and mechanism mentions of normalized ``text``, in reading order.
 
@@ -321,8 +342,8 @@ def extract_entities(text: str, *, meta=None) -> list[Mention]:
     from .mechanisms import extract_mechanisms
     from .projects import extract_projects
 
-    found = extract_regions(text, meta)
-    found += extract_projects(text)
-    found += extract_mechanisms(text)
+    names = extract_projects(text) + extract_mechanisms(text)
+    found = _drop_fused_short_forms(extract_regions(text, meta), names)
+    found += names
     found.sort(key=lambda m: (m.start, -(m.end - m.start), m.kind))
     return found

@@ -76,6 +76,16 @@ def _generic_tail_re():
     return regex.compile(r"^.{0,2}(?:" + "|".join(map(regex.escape, gen)) + r")$")
 
 
+def _trim_keep_last_word(seg: str) -> int:
+    """Like :func:`trim_left`, but the word right before a campaign's 年 belongs to its name even when it
+    is a verb (深化高质量项目推进年活动 → 高质量项目推进年)."""
+    words = posseg(seg)
+    if len(words) < 2:
+        return trim_left(seg)
+    head = seg[: len(seg) - len(words[-1][0])]
+    return trim_left(head) if len(head) - trim_left(head) >= 2 else trim_left(seg)
+
+
 def extract_mechanisms(text: str) -> list[Mention]:
     """Mechanism mentions of normalized ``text`` (see the module docstring for the rules)."""
     books = Spans((m.start(), m.end()) for m in _BOOK.finditer(text))
@@ -150,7 +160,8 @@ def extract_mechanisms(text: str) -> list[Mention]:
         parts[0] = (a0 + trim_left(text[a0:b0]), b0)
         for a, b in parts:
             item = text[a:b]
-            if 2 <= len(item) <= 12 and not _MONEY_OR_PLATFORM.search(item):
+            # a bare two-character activity (谋划、储备等机制) names no mechanism
+            if 3 <= len(item) <= 12 and not _MONEY_OR_PLATFORM.search(item):
                 add(a, b, "mechanism.list_before_deng")
 
     # 4. shared head: 月调度、季观摩机制
@@ -175,8 +186,8 @@ def extract_mechanisms(text: str) -> list[Mention]:
         # previous name's ending
         seg_start = max(_clause_start(text, m.start()), m.start() - 30, prev_end)
         prev_end = b
-        if _REFORM_AFTER.match(text, b) and suffix != "模式":
-            continue
+        if _REFORM_AFTER.match(text, b + (text[b: b + 1] in "”\"")) and suffix != "模式":
+            continue  # …制改革, and “标准地+承诺制”改革: a reform, not a mechanism
         joint = _JOINT.search(text, seg_start, m.start())
         if joint:
             seg_start = joint.end()
@@ -203,7 +214,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
     # 6. named campaigns (…专项行动; 扩大有效投资年活动 → 扩大有效投资年)
     for m in _YEAR_CAMPAIGN.finditer(text):
         seg_start = max(_clause_start(text, m.start()), m.start() - 20)
-        a = seg_start + trim_left(text[seg_start: m.end() - 1])
+        a = seg_start + _trim_keep_last_word(text[seg_start: m.end() - 1])
         if m.end() - a >= 4 and not _DIGIT.search(text[a: m.end()]):
             add(a, m.end(), "mechanism.campaign")
     for m in _CAMPAIGN.finditer(text):

@@ -58,7 +58,7 @@ _DENG = regex.compile(r"等(?=[\p{Han}])")
 SUFFIXES = tuple(_CFG["suffixes"])
 STRONG_ITEM_SUFFIX = regex.compile(_CFG["strong_item_suffix"])
 _SUFFIX_RE = regex.compile("|".join(map(regex.escape, SUFFIXES)))
-_QUOTED = regex.compile(r"“(?P<q>[^“”\n]{2,30})”(?P<tail>工程|计划|项目)?")
+_QUOTED = regex.compile(r"“(?P<q>[^“”\n]{2,30})”(?P<tail>工程|计划|项目|(?P<named>\p{Han}{2,8}?)(?:工程|计划)(?!书))?")
 _PROGRAMME = regex.compile(_CFG["programme"])
 _NUMERAL_START = regex.compile(r"^[双两一二三四五六七八九十百千万]")
 _PLAN_WORDS = regex.compile(_CFG["plan_words"])
@@ -66,6 +66,7 @@ _BAD_NEXT = regex.compile(_CFG["bad_next"])
 _ASPIRATION_BEFORE = regex.compile(_CFG["aspiration_before"])
 _PROPER_TAGS = {"ns", "nr", "nrt", "nz", "nrfg", "eng", "ng"}
 
+_LEAD_WORKS_VERB = regex.compile(r"(?:改扩建|扩建|改建|新建|续建|开工|开建|建成|推进|加快)")
 _PAREN_BEFORE = regex.compile(r"[（(][^（()）\n，,。；;]{1,12}[）)]$")
 # a named works phase or type makes a long name specific (…气田开发项目, …疾病控制中心迁建项目)
 _SPECIFIC_WORKS = regex.compile(r"(?:迁建|扩建|改扩建|技改|开发|[一二三四五六七八九]期)(?:项目|工程)$")
@@ -147,12 +148,16 @@ def trim_left(segment: str) -> int:
         if (tag == "f" and len(w) == 1 and w in "中上里内外下" and i > 0
                 and len(words[i - 1][0]) >= 2 and words[i - 1][1].startswith(("n", "vn"))):
             break  # 重点工程中东海大道: 中 closes a category phrase
+        if w == "至" and 0 < i < len(words) - 1 and _placeish(words[i - 1]) and _placeish(words[i + 1]):
+            pos = start
+            continue  # 周至至乾县, 西安至永寿: a route from A to B is one name
         verbish = tag != "vn" or len(w) == 1
         compound = len(w) >= 3 and compound_re.search(w) is not None
         if ((verbish and (w in stops or w.endswith(long_stops))) or compound or w in ("的", "之")
                 or (tag in ("p", "c", "u", "uj", "r", "ul", "uz", "y", "e")
                     and (len(w) == 1 or w[-1] in "及和与或的之" or _has_word()(w)))
-                or (tag == "d" and len(w) >= 2 and _has_word()(w)) or _CLAUSE_RE.fullmatch(w[0])):
+                or (tag == "d" and len(w) >= 2 and _has_word()(w) and _modifies_verb(words, i))
+                or _CLAUSE_RE.fullmatch(w[0])):
             break
         pos = start
     pos = max(pos, floor)
@@ -163,6 +168,21 @@ def trim_left(segment: str) -> int:
             break
         pos += len(head)
     return pos
+
+
+def _modifies_verb(words: list[tuple[str, str]], i: int) -> bool:
+    """Whether the adverb ``words[i]`` is followed by a verb or adjective (an adverb before a noun, as
+    jieba tags 高新 in 有色高新材料中试线, is part of a name)."""
+    return i + 1 >= len(words) or words[i + 1][1][:1] in ("v", "a", "d", "p")
+
+
+def _placeish(word: tuple[str, str]) -> bool:
+    """A word that can end or start a route name (a place, a name jieba does not know, a region form)."""
+    w, tag = word
+    from .. import regions as gz
+
+    return tag in ("ns", "nr", "nz", "t", "j") or bool(gz.candidates(w)) or (
+        len(w) >= 2 and _ALL_HAN.fullmatch(w) is not None and not _has_word()(w))
 
 
 def has_proper_name(name: str, suffix: str = "") -> bool:
@@ -247,9 +267,12 @@ def _split_items(text: str, seg_start: int, seg_end: int) -> list[tuple[int, int
         core_end = paren.start() if paren else b
         spans[0] = (a + trim_left(text[a:core_end]), b)
     out = []
-    for a, b in spans:
+    for k, (a, b) in enumerate(spans):
         while a < b and text[a] in " \t":
             a += 1
+        lead = _LEAD_WORKS_VERB.match(text, a, b) if k else None
+        if lead and b - lead.end() >= 3:
+            a = lead.end()  # 开工A、改扩建B等高速公路: B's own verb is not part of its name
         if a < b:
             out.append((a, b))
     return out
@@ -421,7 +444,14 @@ def extract_projects(text: str) -> list[Mention]:
         after = text[m.end(): m.end() + 3]
         if _BAD_NEXT.match(after) or "，" in q or ("、" in q and tail not in ("工程", "计划")):
             continue
-        if tail in ("工程", "计划") and (_NUMERAL_START.match(q) or len(q) >= 4) and not _PLAN_WORDS.search(q):
+        named = m.group("named")
+        if named and (_PLAN_WORDS.search(named) or _INNER_GENERIC.search(tail) or _is_generic(tail)
+                      or tail.endswith(("行动计划", "工作计划", "实施计划", "投资计划")) or _CLAUSE_RE.search(named)
+                      or trim_left(named)):
+            continue  # “十四五”重大工程, “两新”工作计划, “双一流”…行动计划: no programme name
+        if named and (_NUMERAL_START.match(q) or q[:1].isdigit() or len(q) >= 2):
+            add(m.start(), m.end(), "project.quoted")  # “2152”龙头引育工程
+        elif tail in ("工程", "计划") and (_NUMERAL_START.match(q) or len(q) >= 4) and not _PLAN_WORDS.search(q):
             add(m.start(), m.end(), "project.quoted")
         elif (tail is None and q.endswith(("计划", "工程")) and len(q) >= 4 and not _PLAN_WORDS.search(q[:-2])
               and not q.endswith(("行动计划", "工作计划", "实施计划", "投资计划"))):
