@@ -91,7 +91,13 @@ def extract(path, fmt, kinds, no_model):
 @click.option("--max-bytes", type=int, default=20 * 1024 * 1024, show_default=True,
               help="Files larger than this are recorded as errors, not loaded.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-def ingest(paths, db_path, workers, engine, scheduler, strict, max_bytes, progress):
+@click.option("--model/--no-model", "use_model", default=True, show_default=True,
+              help="Add the statistical NER model's entity mentions to the rules'.")
+@click.option("--reprocess", is_flag=True, help="Run the pipeline again over content already loaded.")
+@click.option("--timeout", "doc_timeout", type=float, default=300.0, show_default=True,
+              help="Seconds one document may take before it is recorded as an error.")
+def ingest(paths, db_path, workers, engine, scheduler, strict, max_bytes, progress, use_model, reprocess,
+           doc_timeout):
     """Normalize, dedupe, extract and load documents into SQLite; rerunnable and incremental.
 
     Example: gongbao ingest corpus/ --db gongbao.db
@@ -101,7 +107,8 @@ def ingest(paths, db_path, workers, engine, scheduler, strict, max_bytes, progre
     if progress is None:
         progress = sys.stderr.isatty()
     summary = ingest_paths(list(paths), db_path, workers=workers or None, engine=engine,
-                           scheduler=scheduler, max_bytes=max_bytes, progress=progress)
+                           scheduler=scheduler, max_bytes=max_bytes, progress=progress, use_model=use_model,
+                           reprocess=reprocess, doc_timeout=doc_timeout)
     click.echo(summary.line(), err=True)
     if strict and summary.errors:
         sys.exit(1)
@@ -189,6 +196,26 @@ def duplicates(db_path, fmt):
     else:
         for c in clusters:
             click.echo(f"{c['canonical']}\t{len(c['members'])} members\t{c.get('text', '')[:60]}")
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True)
+def check(db_path):
+    """Check a database for orphans, half-written documents and a stale search index.
+
+    Example: gongbao check --db gongbao.db
+    """
+    from .store import check_integrity, open_db, table_counts
+
+    db = open_db(db_path, must_exist=True)
+    for table, n in table_counts(db).items():
+        click.echo(f"{table}\t{n}")
+    problems = check_integrity(db)
+    for p in problems:
+        click.echo(f"problem: {p}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("ok", err=True)
 
 
 @cli.command()

@@ -690,12 +690,13 @@ class Job:
     error: IngestError | None = None
     timeout: float | None = None
     reprocess: bool = False
+    use_model: bool = True
 
 
 def _process_job(job: Job) -> ProcessedDoc:
     from .process import process_document
 
-    return process_document(job.path, job.data, job.sha256, timeout=job.timeout)
+    return process_document(job.path, job.data, job.sha256, timeout=job.timeout, use_model=job.use_model)
 
 
 def _is_process(job: Job) -> bool:
@@ -703,7 +704,7 @@ def _is_process(job: Job) -> bool:
 
 
 def _plan(paths, writer: Writer, max_bytes: int, in_flight: set, timeout: float | None,
-          reprocess: bool = False, done: set | None = None) -> Iterator[Job]:
+          reprocess: bool = False, done: set | None = None, use_model: bool = True) -> Iterator[Job]:
     """One job per input: unreadable → ``error``; content loaded (or on its way) → ``known``; else ``process``.
 
     With ``reprocess``, loaded content is processed again once per run (``done`` remembers it).
@@ -720,7 +721,8 @@ def _plan(paths, writer: Writer, max_bytes: int, in_flight: set, timeout: float 
         in_flight.add(src.sha256)
         if reprocess:
             done.add(src.sha256)
-        yield Job("process", src.path, src.sha256, data=src.data, timeout=timeout, reprocess=known)
+        yield Job("process", src.path, src.sha256, data=src.data, timeout=timeout, reprocess=known,
+                  use_model=use_model)
 
 
 class _Progress:
@@ -762,7 +764,8 @@ class _Progress:
 def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike, workers: int | None = None,
                  engine: str = "local", scheduler: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                  progress: bool = False, batch_size: int = 64, batch_seconds: float = 2.0,
-                 doc_timeout: float | None = DEFAULT_TIMEOUT, reprocess: bool = False) -> Summary:
+                 doc_timeout: float | None = DEFAULT_TIMEOUT, reprocess: bool = False,
+                 use_model: bool = True) -> Summary:
     """Load every file under ``paths`` into the database at ``db_path``; rerunnable and incremental.
 
     Files are read and hashed here, new content is processed in ``workers`` processes, and the results
@@ -770,6 +773,7 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
     A file that cannot be loaded becomes a row in ``ingest_errors`` and in ``Summary.errors``; the batch
     continues; so does a document still running after ``doc_timeout`` seconds. ``reprocess`` runs the
     pipeline again over content already loaded (after the rules or the code changed) and replaces its rows.
+    ``use_model`` adds the statistical NER model's entity mentions to the rules' (see pipeline.extract.model).
     """
     from .parallel import make_runner
 
@@ -787,7 +791,7 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
     last_commit = time.perf_counter()
     pending = 0
     try:
-        jobs = _plan(paths, writer, max_bytes, in_flight, doc_timeout, reprocess, set())
+        jobs = _plan(paths, writer, max_bytes, in_flight, doc_timeout, reprocess, set(), use_model)
         for job, result in runner(_process_job, jobs, _is_process):
             summary.files += 1
             writer.begin()
