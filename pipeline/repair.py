@@ -77,6 +77,7 @@ GAP_COST = 5.0          # nats charged for assuming the decoder dropped a user-d
 # nats: a '。' the decoder made needs no lost byte; a byte lost just after a real '。' is rarer (p_loss ×
 # P(。)) than a character ending in A1 (省 小 ...) before '，' (about 0.1% of characters)
 FALSE_STOP_BONUS = 8.0
+MISREAD_COST = 20.0     # nats for a repair whose last character is not read as the annotation after it
 CONFIDENT = 0.5         # nats between the best and second-best guess for a free byte, else U+FFFD
 
 
@@ -495,7 +496,7 @@ def _comma_gaps(ctx: _Ctx, s: str, left: str) -> str | None:
 
 
 def _variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int | None = None,
-              right: str = "") -> list[tuple[str, float, str]]:
+              right: str = "", last_py: str | None = None) -> list[tuple[str, float, str]]:
     """Readings of a re-aligned run ``s`` besides itself: with the pairs dropped after '，' restored
     (free: that drop always happens), and with one other dropped pair restored (GAP_COST)."""
     out = []
@@ -505,18 +506,19 @@ def _variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int | No
     for base in (s, sc):
         if base is None:
             continue
-        for _, g in _gap_variants(ctx, base, core_start, left, last_lead, right):
+        for _, g in _gap_variants(ctx, base, core_start, left, last_lead, right, last_py):
             out.append((g, GAP_COST, ", a dropped pair restored"))
     return out
 
 
 def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int | None = None,
-                  right: str = "") -> list[tuple[int, str]]:
+                  right: str = "", last_py: str | None = None) -> list[tuple[int, str]]:
     """Variants of a re-aligned run ``s`` with one pair dropped by the site's decoder (a user-defined
     GBK pair) restored between two characters: (c[j] lead, x)(y, c[j+1] lead) for x, y in such a pair.
 
     When the run ended on a lost byte, its last character is (``last_lead``, V) with V guessed from its
-    neighbours: it is guessed again next to the restored pair (before ``right``)."""
+    neighbours: it is guessed again next to the restored pair (before ``right``). ``last_py``: the
+    reading of an annotation right after the run, which its last character must have."""
     out = []
     last = ""
     if last_lead is not None and s:
@@ -529,7 +531,7 @@ def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int 
     o = 0
     for k, ch in enumerate(s):
         n = len(ch.encode("gbk", errors="replace"))
-        if k >= core_start and n == 2 and k + 1 < len(s) + (1 if last else 0):
+        if k >= core_start and n == 2:
             offs.append((k, o))
         o += n
     for k, o in offs:
@@ -540,6 +542,8 @@ def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int 
                                    (range(0xA1, 0xA8), range(0x40, 0xA1))):
             c1s = [c for x in xs_range if (c := pair(lead, x))]
             c2s = [c for y in ys_range if (c := pair(y, nxt))]
+            if last_py and not last and o + 2 == len(b):
+                c2s = [c for c in c2s if annotatable(c) and reading(c) == last_py]
             if not c1s or not c2s:
                 continue
             prev = (left + s[:k])[-2:]
@@ -598,7 +602,8 @@ def _forward(ctx: _Ctx, start: int, run_from: int, head: list[str], certain: boo
             out.append(_Cand(start, end, _fw(s, ctx.ascii_punct), certain,
                              f"{what}: re-aligned {len(s)} chars" + ("" if conf else ", a byte unsure")))
             lead = body[-1] if tail is None and tail_py != "(" and body and not s.endswith("(") else None
-            for g, cost, how in _variants(ctx, s, 1, left, lead, right):
+            ann = _ANNOT.match(text, end)
+            for g, cost, how in _variants(ctx, s, 1, left, lead, right, ann and ann.group()[1:-1]):
                 out.append(_Cand(start, end, _fw(g, ctx.ascii_punct), certain,
                                  f"{what}: re-aligned {len(g)} chars{how}", penalty=cost))
     return out
@@ -728,7 +733,8 @@ def _split_pair(ctx: _Ctx, i: int, qpos: int | None, x_trail: int, second: int, 
                 f", {x} restored before it" if x else "")
             out.append(_Cand(start, end, after, qpos is not None, note, penalty=penalty))
             lead = body[-1] if tail is None and tail_py != "(" and not s.endswith("(") else None
-            for g, cost, how in _variants(ctx, s, 0, left + x, lead, right):
+            ann = _ANNOT.match(text, end)
+            for g, cost, how in _variants(ctx, s, 0, left + x, lead, right, ann and ann.group()[1:-1]):
                 out.append(_Cand(start, end, _fw(x + g, ctx.ascii_punct), qpos is not None,
                                  note + how, penalty=penalty + cost))
     return out
@@ -854,6 +860,9 @@ def _choose(ctx: _Ctx, cands: list[_Cand], done: int) -> tuple[_Cand, float] | N
         full = _strip(text[a:c.start]) + c.after + _strip(text[c.end:b])
         s = ctx.lm.score(full + right, left, ctx.cache)
         s -= AVG_CHAR * (_nchars(full) - _nchars(base)) + c.penalty
+        ann = _ANNOT.match(text, c.end)
+        if ann and c.after and not (annotatable(c.after[-1]) and reading(c.after[-1]) == ann.group()[1:-1]):
+            s -= MISREAD_COST     # the annotation after the span belongs to its last character
         if best is None or s > best[1]:
             best = (c, s)
     return best[0], best[1] - base_score
