@@ -61,14 +61,24 @@ def _words_rx(name: str, file: str = "fragments", suffix: bool = False) -> regex
     return regex.compile(f"(?:{alt})" + (r"\Z" if suffix else ""))
 
 
-@lru_cache(maxsize=None)
+_GROUPINDEX: dict[regex.Pattern, dict[str, int]] = {}
+
+
 def _groupindex(pattern: regex.Pattern) -> dict[str, int]:
-    return dict(pattern.groupindex)
+    gi = _GROUPINDEX.get(pattern)
+    if gi is None:
+        gi = _GROUPINDEX[pattern] = dict(pattern.groupindex)
+    return gi
 
 
 def _group(m: regex.Match, name: str) -> str | None:
-    """Group ``name`` of ``m`` or None (by index: named lookups cost several times more in ``regex``)."""
-    i = _groupindex(m.re).get(name)
+    """Group ``name`` of ``m`` or None (by index: named lookups cost several times more in ``regex``;
+    a plain dict, not lru_cache, maps the pattern to its group numbers: this runs several times per
+    mention)."""
+    gi = _GROUPINDEX.get(m.re)
+    if gi is None:
+        gi = _groupindex(m.re)
+    i = gi.get(name)
     return None if i is None else m.group(i)
 
 
@@ -127,7 +137,13 @@ def _strip_sign(s: str) -> str:
 
 # --- context: direction, basis, money ------------------------------------------------------------
 
-def direction_of(text: str, start: int) -> str | None:
+def _segment(text: str, start: int) -> str:
+    """The comma-delimited segment of the clause just before ``start`` (at most 30 characters)."""
+    clause = _clause_before(text, start, 30)
+    return _COMMA.split(clause)[-1] if clause else ""
+
+
+def direction_of(text: str, start: int, seg: str | None = None) -> str | None:
     """up / down / None for a percent starting at ``start``, from the words just before it.
 
     The nearest direction word of the clause decides (增长 → up, 下降 → down); a level (提高到,
@@ -138,8 +154,8 @@ def direction_of(text: str, start: int) -> str | None:
     >>> direction_of("开工率提高到90%", 7) is None
     True
     """
-    clause = _clause_before(text, start, 30)
-    seg = _COMMA.split(clause)[-1] if clause else ""
+    if seg is None:
+        seg = _segment(text, start)
     if not seg:
         return None
     last = _direction_rx().search(seg)  # reverse search: the nearest word before the number
@@ -163,10 +179,12 @@ def _direction_rx() -> regex.Pattern:
     return regex.compile(f"(?r)(?P<up>{alt('direction_up')})|(?P<down>{alt('direction_down')})")
 
 
-def basis_of(text: str, start: int) -> str | None:
+def basis_of(text: str, start: int, seg: str | None = None) -> str | None:
     """同比 / 环比 / 两年平均 when the clause before the number says so."""
-    clause = _clause_before(text, start, 30)
-    seg = _COMMA.split(clause)[-1] if clause else ""
+    if seg is None:
+        seg = _segment(text, start)
+    if not seg:
+        return None
     hit = _basis_rx().search(seg)
     return _lex("basis_words")[hit.group()] if hit else None
 
@@ -258,14 +276,15 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
             if hi is None or hi.value < num.value:
                 return None
         value = num.value * spec.get("multiplier", 1)
-    direction = "down" if (_group(m, "num") and _signed(m)) else direction_of(text, m.start())
+    seg = _segment(text, m.start())
+    direction = "down" if (_group(m, "num") and _signed(m)) else direction_of(text, m.start(), seg)
     if word and direction is None:
         direction = "up"
     rid = rule.spec.get("range_id", rule.id) if hi else rule.id
     return dict(kind="percent", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
                 value=value, value_max=hi.value * spec.get("multiplier", 1) if hi else None,
                 unit=unit, qualifier=_qualifier(m, num), direction=direction,
-                basis=basis_of(text, m.start()))
+                basis=basis_of(text, m.start(), seg))
 
 
 def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
@@ -288,7 +307,9 @@ def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
                 qualifier=_qualifier(m, num))
 
 
-_OBJ_CHAR = regex.compile(r"[\p{Han}“”\"‘’A-Za-z]")
+_OBJ_CHARS = r"[\p{Han}“”\"‘’A-Za-z]"
+_OBJ_RUN = regex.compile(_OBJ_CHARS + "+")
+_OBJ_TAIL = regex.compile(_OBJ_CHARS + r"+\Z")
 _CN_NUMERAL_START = regex.compile(r"[一二两三四五六七八九十]")
 _NOUNISH = ("n", "vn", "b", "j", "eng", "a", "an", "nz")
 
@@ -316,13 +337,11 @@ def _object_after(text: str, end: int, limit: int = 12, lead_verb: bool = True, 
 
     It never reaches ``bound`` (the start of the next mention).
     """
-    j = end
     stop = min(len(text) if bound is None else bound, end + limit)
-    while j < stop and _OBJ_CHAR.match(text, j):
-        j += 1
-    run = text[end:j]
-    if not run:
+    hit = _OBJ_RUN.match(text, end, stop) if stop > end else None
+    if hit is None:
         return ""
+    run = hit.group()
     toks = _tag(run)
     taken: list[tuple[str, str]] = []
     i = 0
@@ -352,13 +371,12 @@ def _object_after(text: str, end: int, limit: int = 12, lead_verb: bool = True, 
 
 def _object_before(text: str, start: int, limit: int = 12) -> str:
     """The counted noun phrase right before the number: …确定州级重点项目170个 → 州级重点项目."""
-    i = start
     lo = max(0, start - limit)
-    while i > lo and _OBJ_CHAR.match(text, i - 1):
-        i -= 1
-    run = text[i:start]
-    if len(run) < 2:
+    hit = _OBJ_TAIL.search(text, lo, start) if start - lo >= 2 else None
+    if hit is None or hit.end() - hit.start() < 2:
         return ""
+    i = hit.start()
+    run = hit.group()
     toks = _tag(run)
     if not toks or not _is_noun(toks[-1][1]) or toks[-1][0] in _lex("object_stops", "count"):
         return ""
@@ -630,6 +648,14 @@ def _anchored() -> tuple[regex.Pattern, regex.Pattern, dict[str, tuple[tuple[Rul
 
 
 @lru_cache(maxsize=None)
+def _scanning() -> tuple[tuple[Rule, tuple[str, ...]], ...]:
+    """The rules that scan the whole text (not number-led), each with its ``requires`` literals: a rule
+    that declares them runs only on a text holding one (a ``str`` search is far cheaper than a scan)."""
+    return tuple((r, tuple(str(w) for w in r.spec.get("requires") or ()))
+                 for r in numeric_rules() if r.spec.get("anchor") != "number")
+
+
+@lru_cache(maxsize=None)
 def _prefix_last_chars() -> frozenset:
     """Last characters of the words that may stand before a number (a cheap test before the search)."""
     words = list(_lex("qualifiers_pre")) + ["过", "人民币", "累计", "共"]
@@ -651,8 +677,8 @@ def candidates(text: str, *, doc_date: str | None = None) -> list[dict]:
     翻一番, dates) have literal words the regex engine finds quickly and scan the text.
     """
     out: list[dict] = []
-    for rule in numeric_rules():
-        if rule.spec.get("anchor") == "number":
+    for rule, needs in _scanning():
+        if needs and not any(w in text for w in needs):
             continue
         build = BUILDERS[rule.kind]
         for m in rule.regex.finditer(text):
@@ -726,4 +752,4 @@ def extract_numeric(text: str, *, doc_date: str | None = None) -> list[Mention]:
     ``doc_date`` (ISO, e.g. ``2017-08-11``) anchors periods without a year (1—8月, 今年以来).
     """
     kept = attach_objects(text, resolve(candidates(text, doc_date=doc_date)))
-    return [Mention(**{k: v for k, v in m.items() if v is not None}) for m in kept]
+    return [Mention(**m) for m in kept]
