@@ -54,7 +54,7 @@ _SEP = {"。", "、"}
 #                be the decoder's own (bytes A1 A3 straddling X with trail A1 and fullwidth punctuation)
 TRIGGER = re.compile(
     rf"\?|€"
-    rf"|(?<=[{_CJK}])[@-Z\[\\\]^_`a-z{{|}}~](?=[{_CJK}(,;:.!?€]|$)"
+    rf"|(?<=[{_CJK}])[@-Z\[\\\]^_`a-z{{|}}~](?=[{_CJK}(,;:.!?€。、，；：]|$)"
     rf"|(?<=[{_CJK}])[,;!](?=[{_CJK}@-Z\[\\\]^_`a-z{{|}}~])"
     rf"|(?<=[{_CJK}])[。、]",
     re.M,

@@ -145,3 +145,15 @@ def test_false_full_stop_from_the_decoder(sentence, x, mark):
     i = expected.index(x) + 1
     assert got[:i] == expected[:i] and got[i + 1:] == expected[i + 1:], (broken, got)
     assert got[i].encode("gbk")[1] == 0xA1, got
+
+
+def test_run_ending_in_a_letter_before_a_full_stop():
+    """位 (CE BB) loses its lead byte: the run reads one byte out of step until 長's trail 4C shows as 'L'
+    right before '。' (兩位數增長。 -> 兩粩翟鲩L。)."""
+    corrupt = _load_corrupt()
+    sentence = "網(wǎng)上說今年首次實現了兩位數增長。全市經濟穩中向好。"
+    bs = sentence.encode("gbk")
+    i = bs.index("位".encode("gbk"))
+    broken = corrupt.decode_like_site(bs[:i] + bs[i + 1:], "")
+    assert "L。" in broken
+    assert _repaired(broken) == _ANNOT.sub("", sentence)
