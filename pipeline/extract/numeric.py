@@ -82,6 +82,22 @@ def _group(m: regex.Match, name: str) -> str | None:
     return None if i is None else m.group(i)
 
 
+_GROUPNAMES: dict[regex.Pattern, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+
+
+def _groups(m: regex.Match) -> dict[str, str | None]:
+    """All named groups of ``m`` as a dict — like ``m.groupdict()``, which costs about three times
+    more in ``regex`` (by-index lookups, names cached per pattern)."""
+    cached = _GROUPNAMES.get(m.re)
+    if cached is None:
+        gi = _groupindex(m.re)
+        cached = _GROUPNAMES[m.re] = (tuple(gi), tuple(gi.values()))
+    names, idx = cached
+    if len(idx) == 1:
+        return {names[0]: m.group(idx[0])}
+    return dict(zip(names, m.group(*idx))) if idx else {}
+
+
 def _qualifier(m: regex.Match, num: Num | None) -> str | None:
     pre, post = _group(m, "qpre"), _group(m, "qpost")
     if pre:
@@ -539,7 +555,7 @@ def _ym(y: int | None, mo: int) -> str:
 
 
 def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
-    g = m.groupdict()
+    g = _groups(m)
     dy, dm = _doc_year_month(doc_date)
     relative = False
     y = _year_num(g.get("y"))
