@@ -315,10 +315,11 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
 
 
 def _drop_fused_short_forms(found: list[Mention], names: list[Mention]) -> list[Mention]:
-    """Regions without the short forms fused inside a project or mechanism name (送电江西工程,
-    “飞地研发、江西转化”). A short form that opens a project name locates it and stays (延安千万吨炼化一体化);
-    full forms count everywhere (GUIDELINES → region)."""
-    spans = sorted((m.start, m.end) for m in names)
+    """Regions without the short forms fused into a project or mechanism name: anywhere in a project
+    (天城工业园区, 送电江西工程, 日照至五莲 — NOTES: fused into a proper name), strictly inside a mechanism
+    (“飞地研发、江西转化”; 南昌都市圈县区结对机制 opens with a place before an area word and keeps it).
+    Full forms count everywhere (GUIDELINES → region)."""
+    spans = sorted((m.start - (m.kind == "project"), m.end) for m in names)
     if not spans:
         return found
     starts = [a for a, _ in spans]

@@ -66,6 +66,11 @@ _BAD_NEXT = regex.compile(_CFG["bad_next"])
 _ASPIRATION_BEFORE = regex.compile(_CFG["aspiration_before"])
 _PROPER_TAGS = {"ns", "nr", "nrt", "nz", "nrfg", "eng", "ng"}
 
+_ROUTE_LIST = regex.compile(r"(?P<items>\p{Han}{2,12}(?:、\p{Han}{2,8}){1,8}?)(?P<suf>" + _CFG["route_suffix"] + r")(?![\p{Han}]{0,2}(?:网|规划))")
+_PROGRAMME_VERB = regex.compile(_CFG["programme_verb"])
+_ADVERBIAL = frozenset({"高质量", "高标准", "高水平", "高起点", "全力", "全面", "加快", "加速", "大力", "积极", "有序", "稳步"})
+_NAMED_PROGRAMME = regex.compile(r"(?P<n>\p{Han}{4,14}?(?:工程|计划))(?![\p{Han}]{0,1}(?:书|奖|库))")
+_NOT_PROGRAMME = regex.compile(r"(?:行动计划|工作计划|实施计划|投资计划|发展计划|建设计划|年度计划|[、和及与])")
 _LEAD_WORKS_VERB = regex.compile(r"(?:改扩建|扩建|改建|新建|续建|开工|开建|建成|推进|加快)")
 _PAREN_BEFORE = regex.compile(r"[（(][^（()）\n，,。；;]{1,12}[）)]$")
 # a named works phase or type makes a long name specific (…气田开发项目, …疾病控制中心迁建项目)
@@ -148,9 +153,12 @@ def trim_left(segment: str) -> int:
         if (tag == "f" and len(w) == 1 and w in "中上里内外下" and i > 0
                 and len(words[i - 1][0]) >= 2 and words[i - 1][1].startswith(("n", "vn"))):
             break  # 重点工程中东海大道: 中 closes a category phrase
-        if w == "至" and 0 < i < len(words) - 1 and _placeish(words[i - 1]) and _placeish(words[i + 1]):
+        if w == "至" and 0 < i < len(words) - 1 and _placeish(words[i - 1]) and len(segment) - pos >= 2:
             pos = start
             continue  # 周至至乾县, 西安至永寿: a route from A to B is one name
+        if (tag == "vn" and w in stops and i > 0
+                and (words[i - 1][1] in ("d", "ad", "a") or words[i - 1][0] in _ADVERBIAL)):
+            break  # 高质量建设黄河口国家公园: 建设 is the verb here, not part of a name
         verbish = tag != "vn" or len(w) == 1
         compound = len(w) >= 3 and compound_re.search(w) is not None
         if ((verbish and (w in stops or w.endswith(long_stops))) or compound or w in ("的", "之")
@@ -242,6 +250,16 @@ def _clause_start(text: str, i: int, floor: int = 0) -> int:
             break
         j -= 1
     return j + 1
+
+
+def _route_item(item: str) -> bool:
+    """An item of a route list: a short abbreviation jieba does not know (莱临), or A至B (日照至五莲)."""
+    if not (2 <= len(item) <= 12) or not _ALL_HAN.fullmatch(item) or _is_generic(item):
+        return False
+    if "至" in item[1:-1]:
+        return True
+    return len(item) <= 4 and not _has_word()(item) and len(posseg(item)) > 1 or (
+        len(item) <= 4 and not _has_word()(item))
 
 
 def _valid_item(item: str) -> bool:
@@ -381,7 +399,8 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
     located = name != core and _FULL_REGION_START.match(name) and len(core) - len(suffix) >= 4
     works = _SPECIFIC_WORKS.search(core)
     specific = works is not None and works.start() >= 4
-    if not located and not specific and not has_proper_name(core[: -len(suffix)], suffix):
+    route = "至" in name[1: -len(suffix) - 1] and suffix.endswith(("路", "铁", "速", "线", "际"))  # 日照至五莲铁路
+    if not located and not specific and not route and not has_proper_name(core[: -len(suffix)], suffix):
         return []
     return [(a, b, "project.suffix")]
 
@@ -402,7 +421,7 @@ def extract_projects(text: str) -> list[Mention]:
 
     # 1. enumerations closed by 等…项目/工程
     for m in _LIST_TAIL.finditer(text):
-        if len(m.group("mod")) > 6 or _CLAUSE_RE.search(m.group("mod")):
+        if len(m.group("mod")) > 8 or _CLAUSE_RE.search(m.group("mod")):
             continue
         deng = m.start()
         seg_start = _clause_start(text, deng)
@@ -438,6 +457,17 @@ def extract_projects(text: str) -> list[Mention]:
             for a, b in items:
                 add(a, b, "project.list_with_suffixed_items")
 
+    # 3b. route lists sharing the last item's facility word (莱临、德商、日照至五莲、聊邯长铁路)
+    for m in _ROUTE_LIST.finditer(text):
+        seg_start = _clause_start(text, m.start("suf"))
+        if seg_start > m.start("items") or "等" in text[seg_start:m.end()]:
+            continue
+        items = _split_items(text, seg_start, m.start("suf"))
+        if len(items) < 2 or not all(_route_item(text[a:b]) for a, b in items):
+            continue
+        for k, (a, b) in enumerate(items):
+            add(a, m.end() if k == len(items) - 1 else b, "project.route_list")
+
     # 4. quoted names
     for m in _QUOTED.finditer(text):
         q, tail = m.group("q"), m.group("tail")
@@ -465,6 +495,18 @@ def extract_projects(text: str) -> list[Mention]:
         if _BAD_NEXT.match(text[b: b + 3]) or _COUNT_BEFORE.search(text[max(0, a - 6):a]):
             continue
         add(a, b, "project.programme")
+
+    # 5b. unquoted programmes named right after an implementing verb (实施工业互联网创新工程)
+    for v in _PROGRAMME_VERB.finditer(text):
+        m = _NAMED_PROGRAMME.match(text, v.end())
+        if m is None:
+            continue
+        a, b = m.span("n")
+        name = m.group("n")
+        if (_NOT_PROGRAMME.search(name) or _PLAN_WORDS.search(name) or _is_generic(name)
+                or _is_generic(_strip_modifiers(name)) or _INNER_GENERIC.search(name) or trim_left(name)):
+            continue
+        add(a, b, "project.named_programme")
 
     # 6. names ending in a facility/project word (longest candidates first)
     cands = []
