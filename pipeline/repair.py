@@ -819,6 +819,9 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
     if c == "€":
         return _backward(ctx, done, i, b"\x80", None, i + 1, True, "run ending in byte 0x80")
     if c in ",;!":
+        toks = _run_tokens(text, i + 1)
+        if len(toks) > 2 and not _garbled_after(ctx, i + 1):
+            return []       # the run after a misplaced mark reads one byte out of step: this one reads well
         return _punct(ctx, i, None)
     return _backward(ctx, done, i, bytes((ord(c),)), None, i + 1, False, "run ending in a raw trail byte")
 
