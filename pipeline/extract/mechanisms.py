@@ -38,6 +38,7 @@ _QUOTED = regex.compile(r"“(?P<q>[^“”\n]{2,60})”")
 _GENERIC_HEAD = regex.compile(_CFG["generic_head"])
 _AFTER_OK = regex.compile(r"(?:的)?(?:工作|服务|管理)?(?:机制|模式|制度|要求|活动|行动|工作|办法)")
 _BAD_AFTER = regex.compile(_CFG["quoted_bad_after"])
+_PROGRAMME_AFTER = regex.compile(_CFG["quoted_programme_after"])
 _IMPLEMENT_BEFORE = regex.compile(_CFG["implement_before"])
 _NUMERAL = "一二三四五六七八九十两双百千万"
 _FORMULA = regex.compile(rf"^[{_NUMERAL}][个]?\p{{Han}}{{1,3}}[{_NUMERAL}][个]?\p{{Han}}{{1,4}}(?:[{_NUMERAL}]\p{{Han}}{{1,4}})*$")
@@ -53,13 +54,14 @@ _SINGLE_ZHI_OK = regex.compile(_CFG["single_zhi_heads"])
 
 _DIGIT = regex.compile(r"\d")
 _JOINT = regex.compile(r"[、和及](?!.*[、和及])")  # the last list joint before a name
-_YEAR_CAMPAIGN = regex.compile(r"(?<=\p{Han}{3})年(?=活动)")
+_YEAR_CAMPAIGN = regex.compile(r"(?<=\p{Han}{3})年(?=活动|行动(?!计划|方案))")
+_PACKAGE_LABEL = regex.compile(r"[一二三四五六七八九十百]+大$")
 _LABEL = regex.compile(r"^[一二三四五六七八九十两双百千万]+大")  # “三大行动”: a package label
 _MONEY_OR_PLATFORM = regex.compile(r"(?:基金|贷|债|平台)$")
 _SPECIFIC_HEAD = regex.compile(r"(?P<mid>[\p{Han}]{2,8}?)(?P<h>机制|制度)")
 _WORK_MODEL_AFTER = regex.compile(r"的工作(?:机制|模式|方法)")
 _LIST_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)(?![\p{Han}])|活动|行动(?!计划|方案)")
-_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)|活动|的工作(?:要求|机制|模式)")
+_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)|活动|行动(?!计划|方案)|的工作(?:要求|机制|模式)")
 _REFORM_AFTER = regex.compile(r"改革|体制|体系|工作方案|方案")
 
 
@@ -107,7 +109,8 @@ def extract_mechanisms(text: str) -> list[Mention]:
         a, b = m.span("q")
         after = text[m.end(): m.end() + 12]
         before = text[max(0, m.start() - 4): m.start()]
-        if q in not_mech or _BAD_AFTER.match(after) or _BAD_CONTENT.search(q) or _DIGIT.search(q):
+        if (q in not_mech or _BAD_AFTER.match(after) or _PROGRAMME_AFTER.match(after) or _BAD_CONTENT.search(q)
+                or _DIGIT.search(q)):
             continue
         if _MONEY_OR_PLATFORM.search(q):
             continue
@@ -220,6 +223,8 @@ def extract_mechanisms(text: str) -> list[Mention]:
     for m in _CAMPAIGN.finditer(text):
         seg_start = max(_clause_start(text, m.start()), m.start() - 20)
         a = seg_start + trim_left(text[seg_start: m.start()])
+        if _PACKAGE_LABEL.search(text, a, m.start()):
+            continue  # …联建七大专项行动: a package of campaigns, not a named one
         if m.start() - a >= 2:
             add(a, m.end(), "mechanism.campaign")
 

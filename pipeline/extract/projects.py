@@ -157,8 +157,8 @@ def trim_left(segment: str) -> int:
             pos = start
             continue  # 周至至乾县, 西安至永寿: a route from A to B is one name
         if (tag == "vn" and w in stops and i > 0
-                and (words[i - 1][1] in ("d", "ad", "a") or words[i - 1][0] in _ADVERBIAL)):
-            break  # 高质量建设黄河口国家公园: 建设 is the verb here, not part of a name
+                and (words[i - 1][1] in ("d", "ad", "a", "v") or words[i - 1][0] in _ADVERBIAL)):
+            break  # 高质量建设黄河口国家公园, 提速建设藻渡水库: 建设 is the verb here, not part of a name
         verbish = tag != "vn" or len(w) == 1
         compound = len(w) >= 3 and compound_re.search(w) is not None
         if ((verbish and (w in stops or w.endswith(long_stops))) or compound or w in ("的", "之")
