@@ -11,9 +11,15 @@ Repair = re-encode the garbled run to GBK, put the lost byte back in front (U) a
 lost byte, behind (V), and decode again. The stray pinyin constrains U and V (the character straddling
 *(trail of the previous character, U)* must be read that way); where nothing constrains a byte, or where
 the start of a run is not marked, candidates are scored with :mod:`pipeline.charlm` (jieba-derived
-character bigrams mixed with a cache of the document's own clean text). A candidate is kept only when it
-decodes cleanly and reads clearly better than the damage; a character that cannot be recovered becomes
-U+FFFD.
+character bigrams mixed with a bigram/trigram cache of the document's own clean clauses). A candidate is
+kept only when it decodes cleanly and reads clearly better than the damage; a character that cannot be
+recovered becomes U+FFFD.
+
+Besides lost bytes, the decoder itself shifts text: a character ending in A1 (省 小) before fullwidth
+punctuation (lead A3) holds the bytes of '。', which the decoder prefers (its lone lead byte shown as '?'
+or dropped); and inside a shifted run, the pair after '，' (AC + next lead) or after 、 。 is a
+user-defined pair that it drops silently. Both are re-read here. A run whose last byte was dropped
+before a clause end leaves no mark at all: it is found by how badly its clause reads.
 
 Clean text is passed over by one compiled regex search; only suspect spots get the expensive work.
 

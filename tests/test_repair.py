@@ -123,7 +123,7 @@ def test_generated_damage_mostly_repaired():
         before += Levenshtein.distance(ref, _ANNOT.sub("", broken))
         after += Levenshtein.distance(ref, _repaired(broken))
     assert before > 20
-    assert after < before * 0.5, (before, after)
+    assert after < before * 0.2, (before, after)
 
 
 @pytest.mark.parametrize("sentence,x", [
