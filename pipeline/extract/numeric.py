@@ -28,6 +28,8 @@ KIND_PRIORITY = {k: i for i, k in enumerate(KIND_FILES)}
 
 _CLAUSE_BREAK = regex.compile(r"[。；;！!？?\n]")
 _COMMA = regex.compile(r"[，,：:]")
+#: the nearest clause break or comma before a position (searched backwards: one call per percent)
+_SEGMENT_START = regex.compile(r"(?r)[。；;！!？?\n，,：:]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +157,9 @@ def _strip_sign(s: str) -> str:
 
 def _segment(text: str, start: int) -> str:
     """The comma-delimited segment of the clause just before ``start`` (at most 30 characters)."""
-    clause = _clause_before(text, start, 30)
-    return _COMMA.split(clause)[-1] if clause else ""
+    lo = max(0, start - 30)
+    hit = _SEGMENT_START.search(text, lo, start)
+    return text[hit.end() if hit else lo:start]
 
 
 def direction_of(text: str, start: int, seg: str | None = None) -> str | None:
