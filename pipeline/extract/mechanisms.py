@@ -120,7 +120,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
         gh = _GENERIC_HEAD.match(after)
         # “三个一”定期督导机制: a specific head joined to the quoted part
         sm = _SPECIFIC_HEAD.match(after)
-        if sm and not gh and not _generic(sm.group(0)):
+        if sm and not gh and not (_generic(sm.group(0)) and len(sm.group("mid")) <= 2):
             add(m.start(), m.end() + sm.end(), "mechanism.quoted")
             continue
         if len(q) < 3:
@@ -198,6 +198,8 @@ def extract_mechanisms(text: str) -> list[Mention]:
         if not seg:
             continue
         a = seg_start + trim_left(seg)
+        if m.start() - a < 2 and suffix in ("机制", "制度"):
+            a = seg_start + _trim_keep_last_word(seg)  # 诉求全链条闭环解决机制: 解决 belongs to the name
         name = text[a:b]
         stem = name[:-1] if suffix.endswith("制") and suffix != "机制" else text[a: m.start()]
         if len(stem) < 2 or _generic(name) or stem.endswith(("的", "和", "与")) or "等" in stem:
