@@ -12,7 +12,8 @@ A report says where and when it speaks in a few conventional places, tried in th
 
 A national text (``全国`` in the title, no deictic words) gets no region. When no full date is
 written, a year is taken from ``刚刚过去的2025年`` (→ 2026), from a relative year tied to a number
-(``去年（2021年）``; ``去年1-11月`` beside ``2021年1-11月`` → 2022), from a five-year plan being drafted,
+(``去年（2021年）``; ``去年1-11月`` beside ``2021年1-11月`` → 2022; ``今年是“十五五”开局之年``; a two-year
+comparison ``比2019年…两年平均``), from a five-year plan being drafted,
 or, as a weak guess recorded as such, the latest year the text mentions.
 
 >>> m = document_meta("柞水五项措施确保投资稳增长\\n本报讯 今年以来,柞水县集中力量加快推进重大项目建设。")
@@ -67,6 +68,9 @@ _ORIGINAL_TITLE = regex.compile(r"原标题[:：]\s*(?P<t>[^\n]{2,80})")
 _NATIONAL = regex.compile(r"全国|中国|我国|各地|\d+(?:个)?省(?:份|区市)")
 _OUTLINE = regex.compile(r"^\s*(?:[一二三四五六七八九十]+(?:[、是要]|\s)|第[一二三四五六七八九十]+|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|……|目录|提纲|篇[一二三四五六七八九十]+\s*$)")
 _SENT_END = regex.compile(r"[。！？；]")
+# 2026年江西省政府工作报告 / 陕西省2026年政府工作报告 → 2026; 2021年…统计公报 is published in 2022
+_TITLE_REPORT_YEAR = regex.compile(r"^[^\n。]{0,12}?(?P<y>(?:19|20)\d{2})年[^\n。]{0,20}?"
+                                   r"(?P<kind>政府工作报告|统计公报|国民经济和社会发展统计公报)\s*$", regex.M)
 _REPORTED_PAST = regex.compile(r"(?:刚刚过去的|过去一年[，,]?即?)\s*(?P<y>(?:19|20)\d{2})年")
 # 紧扣“十四五”规划编制机遇: a five-year plan being drafted dates the text to the year before it starts
 _FYP_START = {"十一五": 2006, "十二五": 2011, "十三五": 2016, "十四五": 2021, "十五五": 2026}
@@ -81,6 +85,11 @@ _ABS_PERIOD = regex.compile(rf"(?<![\d.])(?P<y>(?:19|20)\d{{2}})年(?P<p>{_PERIO
 # 去年（2021年） / 今年即2022年: a relative year glossed with its number
 _REL_GLOSS = regex.compile(r"(?P<rel>去年|今年|前年)\s*(?:[（(]|即|也就是)\s*(?P<y>(?:19|20)\d{2})年")
 _REL_OFFSET = {"今年": 0, "去年": 1, "前年": 2}
+# 今年是实施“十五五”规划开局之年 (→ 2026); 今年是“十四五”收官之年 (→ 2025)
+_FYP_YEAR_OF = regex.compile(r"今年是[^。；\n]{0,10}?[“\"]?(?P<p>十[一二三四五]五)[”\"]?(?:规划)?(?P<w>开局|起步|开篇|收官|决胜|冲刺)之年")
+_FYP_OFFSET = {"开局": 0, "起步": 0, "开篇": 0, "收官": 4, "决胜": 4, "冲刺": 4}
+# 比2019年1-7月增长20.5%，两年平均增长9.8%: a two-year comparison is written two years later
+_TWO_YEAR_BASE = regex.compile(r"比(?P<y>(?:19|20)\d{2})年[^，。；\n]{0,10}?(?:增长|下降)[^。；\n]{0,20}?两年平均")
 
 # deictic words → the level of region the document speaks for
 _DEICTIC = {
@@ -147,6 +156,10 @@ def _find_date(lines: list[str], text: str) -> tuple[str | None, str | None]:
             mon = _cn_number(m["m"]) if not m["m"].isdigit() else int(m["m"])
             day = m["d"] and (_cn_number(m["d"]) if not m["d"].isdigit() else int(m["d"]))
             return _iso(year, mon, day), f"signature: {ln}"
+    m = _TITLE_REPORT_YEAR.search("\n".join(lines[:6]))
+    if m:
+        y = int(m["y"]) + (1 if m["kind"].endswith("公报") else 0)
+        return _iso(y), f"report title: {m.group(0)}"
     m = _REPORTED_PAST.search(text)
     if m:
         return _iso(int(m["y"]) + 1), f"reviews {m['y']} as past: {m.group(0)}"
@@ -170,11 +183,16 @@ def _period_key(p: str) -> str:
 
 
 def _relative_year(text: str) -> tuple[str | None, str | None] | None:
-    """The year of writing from a relative year tied to a number: ``去年（2021年）``, or the same period
-    written both ways (``去年1-11月`` … ``2021年1-11月`` → 2022). Votes decide between conflicting readings.
+    """The year of writing from a relative year tied to a number: ``去年（2021年）``, the same period
+    written both ways (``去年1-11月`` … ``2021年1-11月`` → 2022), ``今年是“十五五”开局之年`` (→ 2026), or a
+    two-year comparison (``比2019年1-7月增长…两年平均`` → 2021). Votes decide between conflicting readings.
 
     >>> _relative_year("去年1-11月，全市规模以上工业增加值同比增长4.8%。据《2021年1-11月经济运行情况》")[0]
     '2022'
+    >>> _relative_year("今年是实施“十五五”规划开局之年，开局关系全局。")[0]
+    '2026'
+    >>> _relative_year("固定资产投资同比增长7.4%，比2019年1-7月增长20.5%，两年平均增长9.8%。")[0]
+    '2021'
     >>> _relative_year("去年全市生产总值增长6%") is None
     True
     """
@@ -184,6 +202,14 @@ def _relative_year(text: str) -> tuple[str | None, str | None] | None:
         y = int(m["y"]) + _REL_OFFSET[m["rel"]]
         votes[y] += 2
         how.setdefault(y, m.group(0))
+    for m in _FYP_YEAR_OF.finditer(text):
+        y = _FYP_START[m["p"]] + _FYP_OFFSET[m["w"]]
+        votes[y] += 2
+        how.setdefault(y, m.group(0))
+    for m in _TWO_YEAR_BASE.finditer(text):
+        y = int(m["y"]) + 2
+        votes[y] += 1
+        how.setdefault(y, m.group(0)[:24])
     rel = {}
     for m in _REL_PERIOD.finditer(text):
         rel.setdefault(_period_key(m["p"]), set()).add(m["rel"])

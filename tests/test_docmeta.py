@@ -114,6 +114,18 @@ def test_relative_year_beats_the_latest_year_mentioned():
     assert weak.date == "2023" and "weak" in weak.evidence_dict()["date"]
 
 
+def test_report_title_and_plan_year_date_a_work_report():
+    # the title names the year of a work report; a statistical bulletin comes out the year after
+    m = document_meta("陕西省2026年政府工作报告\n各位代表：\n2027年、2028年分别建成两条高铁。")
+    assert m.date == "2026" and m.evidence_dict()["date"].startswith("report title")
+    assert document_meta("2021年四川省国民经济和社会发展统计公报\n2021年，全省生产总值增长8.2%。").date == "2022"
+    # no title: 今年是“十五五”开局之年 dates the text, and beats the future years it plans for
+    plan = document_meta("各位代表：\n今年是实施“十五五”规划开局之年。力争2030年基本建成。")
+    assert plan.date == "2026" and plan.evidence_dict()["date"].startswith("relative year")
+    two_year = document_meta("1-7月，全市固定资产投资同比增长7.4%，比2019年1-7月增长20.5%，两年平均增长9.8%。")
+    assert two_year.date == "2021"
+
+
 def test_empty_text():
     m = document_meta("")
     assert m == DocMeta()
