@@ -75,6 +75,7 @@ _LEAD_WORKS_VERB = regex.compile(r"(?:改扩建|扩建|改建|新建|续建|开�
 _PAREN_BEFORE = regex.compile(r"[（(][^（()）\n，,。；;]{1,12}[）)]$")
 # a named works phase or type makes a long name specific (…气田开发项目, …疾病控制中心迁建项目)
 _SPECIFIC_WORKS = regex.compile(r"(?:迁建|扩建|改扩建|技改|开发|[一二三四五六七八九]期)(?:项目|工程)$")
+_PHASE_INSIDE = regex.compile(r"[一二三四五六七八九]期(?=\p{Han}{0,4}$)")  # 滇中引水二期骨干工程
 _FULL_REGION_START = regex.compile(r"^\p{Han}{2,6}?(?:省|市|县|区|州|自治州|新区)")
 _QUOTE_BEFORE = regex.compile(r"“[^“”\n，,。；;、]{1,14}”$")
 _PAREN_END = regex.compile(r"[（(][^（()）\n]{1,12}[）)]$")
@@ -397,7 +398,7 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
     if _ASPIRATION_BEFORE.search(text[max(0, a - 4):a]):
         return []
     located = name != core and _FULL_REGION_START.match(name) and len(core) - len(suffix) >= 4
-    works = _SPECIFIC_WORKS.search(core)
+    works = _SPECIFIC_WORKS.search(core) or _PHASE_INSIDE.search(core, 0, len(core) - len(suffix))
     specific = works is not None and works.start() >= 4
     route = "至" in name[1: -len(suffix) - 1] and suffix.endswith(("路", "铁", "速", "线", "际"))  # 日照至五莲铁路
     if not located and not specific and not route and not has_proper_name(core[: -len(suffix)], suffix):
@@ -503,6 +504,9 @@ def extract_projects(text: str) -> list[Mention]:
             continue
         a, b = m.span("n")
         name = m.group("n")
+        if _SUFFIX_RE.search(name, 0, len(name) - 2) or any(
+                name.endswith(g) for g in lexicon("project_generic") if len(g) >= 4):
+            continue  # 园区二期配套工程: works of a facility (the suffix rule's business), or a category
         if (_NOT_PROGRAMME.search(name) or _PLAN_WORDS.search(name) or _is_generic(name)
                 or _is_generic(_strip_modifiers(name)) or _INNER_GENERIC.search(name) or trim_left(name)):
             continue
