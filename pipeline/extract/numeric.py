@@ -73,23 +73,13 @@ def _groupindex(pattern: regex.Pattern) -> dict[str, int]:
     return gi
 
 
-def _group(m: regex.Match, name: str) -> str | None:
-    """Group ``name`` of ``m`` or None (by index: named lookups cost several times more in ``regex``;
-    a plain dict, not lru_cache, maps the pattern to its group numbers: this runs several times per
-    mention)."""
-    gi = _GROUPINDEX.get(m.re)
-    if gi is None:
-        gi = _groupindex(m.re)
-    i = gi.get(name)
-    return None if i is None else m.group(i)
-
-
 _GROUPNAMES: dict[regex.Pattern, tuple[tuple[str, ...], tuple[int, ...]]] = {}
 
 
 def _groups(m: regex.Match) -> dict[str, str | None]:
     """All named groups of ``m`` as a dict — like ``m.groupdict()``, which costs about three times
-    more in ``regex`` (by-index lookups, names cached per pattern)."""
+    more in ``regex`` (one by-index call, names cached per pattern; named lookups one at a time cost
+    more than this for the five or six groups a builder reads)."""
     cached = _GROUPNAMES.get(m.re)
     if cached is None:
         gi = _groupindex(m.re)
@@ -100,8 +90,8 @@ def _groups(m: regex.Match) -> dict[str, str | None]:
     return dict(zip(names, m.group(*idx))) if idx else {}
 
 
-def _qualifier(m: regex.Match, num: Num | None) -> str | None:
-    pre, post = _group(m, "qpre"), _group(m, "qpost")
+def _qualifier(g: dict, num: Num | None) -> str | None:
+    pre, post = g.get("qpre"), g.get("qpost")
     if pre:
         return _lex("qualifiers_pre").get(pre, pre)
     if post:
@@ -119,14 +109,14 @@ def _clause_before(text: str, start: int, limit: int = 40) -> str:
     return window[cut.end():] if cut else window
 
 
-def _range(rule: Rule, m: regex.Match) -> tuple[Num, Num | None] | None:
+def _range(rule: Rule, g: dict) -> tuple[Num, Num | None] | None:
     """The number (and upper bound) of a match; a bare lower bound takes the upper bound's scale."""
-    num = parse_number(_group(m, "num"), positional=False)
+    num = parse_number(g.get("num"), positional=False)
     if num is None:
         return None
-    n2 = _group(m, "num2")
+    n2 = g.get("num2")
     if not n2:
-        last = _group(m, "last")
+        last = g.get("last")
         if last:
             lp = parse_number(last)
             if lp is None:
@@ -144,8 +134,8 @@ def _range(rule: Rule, m: regex.Match) -> tuple[Num, Num | None] | None:
     return num, hi
 
 
-def _signed(m: regex.Match) -> bool:
-    s = _group(m, "num")
+def _signed(g: dict) -> bool:
+    s = g.get("num")
     return bool(s) and s[0] in "-−"
 
 
@@ -242,19 +232,20 @@ def _checks(rule: Rule, text: str, m: regex.Match, start: int, end: int) -> bool
 
 
 def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
-    r = _range(rule, m)
+    g = _groups(m)
+    r = _range(rule, g)
     if r is None:
         return None
     num, hi = r
     if num.value <= 0:
         return None
     spec = rule.spec
-    if _group(m, "num").strip("百千万亿") == "" and not _group(m, "qpre"):
+    if g.get("num").strip("百千万亿") == "" and not g.get("qpre"):
         return None  # “万亿元”城市, 亿元以上项目 are labels; 突破万亿元, 近千亿元 are sums
     if spec.get("context") == "money" and not money_context(text, m.start(), m.end()):
         return None
-    cur = _group(m, "cur")
-    sym = _group(m, "sym")
+    cur = g.get("cur")
+    sym = g.get("sym")
     if cur:
         currency = _lex("currencies")[cur]
     elif sym:
@@ -262,60 +253,62 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     else:
         currency = spec.get("currency", "CNY")
     extra = ()
-    per = _group(m, "per")
+    per = g.get("per")
     if per:
         extra = (("per", per.lstrip("/每")),)
     rid = rule.spec.get("range_id", rule.id) if hi else rule.id
     return dict(kind="amount", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
                 value=num.value, value_max=hi.value if hi else None, currency=currency,
-                qualifier=_qualifier(m, num), extra=extra)
+                qualifier=_qualifier(g, num), extra=extra)
 
 
 _PERCENT_UNITS = {"%": "%", "％": "%", "‰": "‰", "百分之": "%", "千分之": "‰", "个百分点": "pp", "倍": "times"}
 
 
 def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
+    g = _groups(m)
     spec = rule.spec
-    unit_word = _group(m, "unit")
+    unit_word = g.get("unit")
     unit = spec.get("unit") or _PERCENT_UNITS.get(unit_word or "%", "%")
-    word = _group(m, "word")
+    word = g.get("word")
     num = hi = None
     if "value" in spec:
         value = float(spec["value"])
     elif word:
         value = float(_lex("doubling", "percent")[word])
     else:
-        raw = _group(m, "num")
+        raw = g.get("num")
         num = Num(100.0) if raw == "百" else parse_number(_strip_sign(raw))
         if num is None:
             return None
-        n2 = _group(m, "num2")
+        n2 = g.get("num2")
         if n2:
             hi = parse_number(n2)
             if hi is None or hi.value < num.value:
                 return None
         value = num.value * spec.get("multiplier", 1)
     seg = _segment(text, m.start())
-    direction = "down" if (_group(m, "num") and _signed(m)) else direction_of(text, m.start(), seg)
+    direction = "down" if (g.get("num") and _signed(g)) else direction_of(text, m.start(), seg)
     if word and direction is None:
         direction = "up"
     rid = rule.spec.get("range_id", rule.id) if hi else rule.id
     return dict(kind="percent", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
                 value=value, value_max=hi.value * spec.get("multiplier", 1) if hi else None,
-                unit=unit, qualifier=_qualifier(m, num), direction=direction,
+                unit=unit, qualifier=_qualifier(g, num), direction=direction,
                 basis=basis_of(text, m.start(), seg))
 
 
 def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
+    g = _groups(m)
     spec = rule.spec
-    unit = _lex("units")[_group(m, "unit")]
+    unit = _lex("units")[g.get("unit")]
     if spec.get("product"):
-        a, b = parse_number(_group(m, "num")), parse_number(_group(m, "num2"))
+        a, b = parse_number(g.get("num")), parse_number(g.get("num2"))
         if a is None or b is None:
             return None
         return dict(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
                     value=a.value * b.value, unit=unit, extra=(("units", a.value), ("unit_size", b.value)))
-    r = _range(rule, m)
+    r = _range(rule, g)
     if r is None:
         return None
     num, hi = r
@@ -323,7 +316,7 @@ def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
         return None
     return dict(kind="quantity", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
                 value=num.value, value_max=hi.value if hi else None, unit=unit,
-                qualifier=_qualifier(m, num))
+                qualifier=_qualifier(g, num))
 
 
 _OBJ_CHARS = r"[\p{Han}“”\"‘’A-Za-z]"
@@ -437,16 +430,17 @@ _BARE_HUNDREDS = {"百": 100.0, "千": 1000.0}
 
 
 def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
-    raw = _group(m, "num")
-    clf = _group(m, "clf")
-    qpre = _group(m, "qpre")
+    g = _groups(m)
+    raw = g.get("num")
+    clf = g.get("clf")
+    qpre = g.get("qpre")
     num = parse_number(raw)
     if num is None and qpre and raw in _BARE_HUNDREDS:
         num = Num(_BARE_HUNDREDS[raw])  # 近千家企业, 超百家: a qualified round number
     if num is None or num.value <= 0:
         return None
     hi = None
-    n2 = _group(m, "num2")
+    n2 = g.get("num2")
     if n2:
         hi = parse_number(n2)
         if hi is None:
@@ -459,7 +453,7 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     clf_end = m.end(_groupindex(m.re)["clf"])
     nxt = text[clf_end: clf_end + 4]
     for bad in _lex("classifier_not_after", "count").get(clf[-1], ()) or ():
-        if nxt.startswith(bad) and not _group(m, "qpost"):
+        if nxt.startswith(bad) and not g.get("qpost"):
             return None
     need = _lex("classifier_require_after", "count").get(clf)
     if need and not text.startswith(tuple(need), clf_end) and clf_end < len(text):
@@ -490,7 +484,7 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     unit = _lex("classifiers")[clf]
     rid = rule.spec.get("range_id", rule.id) if hi else rule.id
     return dict(kind="count", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
-                value=num.value, value_max=hi.value if hi else None, unit=unit, qualifier=_qualifier(m, num))
+                value=num.value, value_max=hi.value if hi else None, unit=unit, qualifier=_qualifier(g, num))
 
 
 def attach_objects(text: str, mentions: list[dict]) -> list[dict]:
