@@ -148,6 +148,19 @@ def test_region_context_from_document_meta():
     assert [m.adcode for m in extract_entities(sentence, meta=changchun) if m.kind == "region"] == ["220104"]
 
 
+def test_provincial_report_names_its_own_counties_bare():
+    text = "陕西省政府工作报告\n宜川、平利等5个县区被命名为国家生态文明建设示范区。"
+    shaanxi = document_meta(text)
+    assert shaanxi.region_adcode == "610000" and shaanxi.region_level == "province"
+    found = {m.text: m.adcode for m in extract_entities(text, meta=shaanxi) if m.kind == "region"}
+    assert found == {"陕西省": "610000", "宜川": "610630", "平利": "610926"}
+    # without the home province a bare county name is not trusted
+    assert "平利" not in {m.text for m in extract_entities(text.replace("陕西省", "")) if m.kind == "region"}
+    # nor in another province's report
+    yunnan = DocMeta(region_adcode="530000", region_name="云南省", region_level="province")
+    assert "平利" not in {m.text for m in extract_entities(text, meta=yunnan) if m.kind == "region"}
+
+
 def test_home_region_outranks_other_places_named():
     text = "朝阳区召开会议。长春市代表团来访。"
     beijing = DocMeta(region_adcode="110000", region_name="北京市", region_level="province")

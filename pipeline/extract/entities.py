@@ -263,6 +263,8 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
     context = list(dict.fromkeys(context))
 
     home_ctx = gz.ancestors(home) if home else ()
+    # a provincial report names its own counties bare (宜川、平利等5个县区; 推动石屏申报历史文化名城)
+    home_province = home if home and getattr(meta, "region_level", None) == "province" else None
     out: list[Mention] = []
     for h in hits:
         prev = out[-1] if out else None
@@ -294,7 +296,8 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
             plausible = [f for f in forms if f.region.level != "county"
                          or f.region.adcode in full_codes
                          or f.region.parent_adcode in context
-                         or (_municipal_district(f.region) and f.region.province_adcode in context)]
+                         or (_municipal_district(f.region) and f.region.province_adcode in context)
+                         or (home_province is not None and f.region.province_adcode == home_province)]
             if not plausible:
                 continue
             forms = plausible
