@@ -87,6 +87,8 @@ def extract(path, fmt, kinds, no_model):
 @click.option("--workers", type=int, default=0, help="Worker processes (0 = all cores).")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (with --engine dask).")
+@click.option("--shard-dir", default=None, type=click.Path(file_okay=False),
+              help="With --engine dask: a directory shared by the client and the workers for result shards.")
 @click.option("--strict", is_flag=True, help="Exit non-zero when any file failed.")
 @click.option("--max-bytes", type=int, default=20 * 1024 * 1024, show_default=True,
               help="Files larger than this are recorded as errors, not loaded.")
@@ -96,8 +98,8 @@ def extract(path, fmt, kinds, no_model):
 @click.option("--reprocess", is_flag=True, help="Run the pipeline again over content already loaded.")
 @click.option("--timeout", "doc_timeout", type=float, default=300.0, show_default=True,
               help="Seconds one document may take before it is recorded as an error.")
-def ingest(paths, db_path, workers, engine, scheduler, strict, max_bytes, progress, use_model, reprocess,
-           doc_timeout):
+def ingest(paths, db_path, workers, engine, scheduler, shard_dir, strict, max_bytes, progress, use_model,
+           reprocess, doc_timeout):
     """Normalize, dedupe, extract and load documents into SQLite; rerunnable and incremental.
 
     Example: gongbao ingest corpus/ --db gongbao.db
@@ -106,6 +108,10 @@ def ingest(paths, db_path, workers, engine, scheduler, strict, max_bytes, progre
 
     if progress is None:
         progress = sys.stderr.isatty()
+    if shard_dir:
+        import os
+
+        os.environ["GONGBAO_SHARD_DIR"] = shard_dir  # read by pipeline.distributed
     summary = ingest_paths(list(paths), db_path, workers=workers or None, engine=engine,
                            scheduler=scheduler, max_bytes=max_bytes, progress=progress, use_model=use_model,
                            reprocess=reprocess, doc_timeout=doc_timeout)
