@@ -35,13 +35,14 @@ from . import __version__
 from .ingest import DEFAULT_MAX_BYTES, IngestError, count_files, iter_files, now_iso, read_source
 from .process import DEFAULT_TIMEOUT, ProcessedDoc
 
-SCHEMA_VERSION = 2  # 2: documents.pipeline_version
+SCHEMA_VERSION = 3  # 2: documents.pipeline_version; 3: regions keyed by `key` (new areas have no adcode)
 
 CORE_TABLES = ("documents", "document_paths", "paragraphs", "mentions", "claims", "regions", "ingest_errors")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS regions (
-    adcode TEXT PRIMARY KEY,
+    key TEXT PRIMARY KEY,
+    adcode TEXT UNIQUE,
     name TEXT NOT NULL,
     level TEXT,
     parent_adcode TEXT REFERENCES regions(adcode) ON DELETE SET NULL
@@ -174,6 +175,9 @@ ADDED_COLUMNS = (("documents", "pipeline_version", "TEXT"),)
 MENTION_COLUMNS = ("id", "document_id", "paragraph_id", "kind", "text", "start", "end", "raw_start", "raw_end",
                    "value", "value_max", "unit", "currency", "qualifier", "direction", "object", "adcode", "basis",
                    "rule", "source", "duplicate_of")
+#: What makes a mention (claim) in a repeated paragraph the same as one in its canonical paragraph.
+MENTION_KEY = ("kind", "text", "value")
+CLAIM_KEY = ("metric", "period_start", "period_end", "value")
 
 
 class DatabaseMissing(click.ClickException, FileNotFoundError):
@@ -225,6 +229,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         raise RuntimeError(f"database schema version {version} is newer than this gongbao ({SCHEMA_VERSION})")
     conn.execute("BEGIN IMMEDIATE")
     try:
+        reload_regions = _drop_old_regions(conn)
         for stmt in _statements(SCHEMA):
             conn.execute(stmt)
         for table, column, decl in ADDED_COLUMNS:  # databases made by an earlier gongbao
@@ -232,11 +237,26 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {_q(column)} {decl}")
         _ensure_fts(conn)
         _dedupe_index(conn)  # lets the dedupe stage create its tables in the same transaction
+        if reload_regions:
+            _write_regions(conn, _region_rows())
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _drop_old_regions(conn) -> bool:
+    """Drop a ``regions`` table of schema < 3 (keyed by adcode, no ``key`` column); True when dropped.
+
+    The table is reference data rebuilt from :func:`pipeline.regions.all_regions`, so nothing is lost.
+    """
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(regions)")}
+    if not cols or "key" in cols:
+        return False
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+    conn.execute("DROP TABLE regions")
+    return True
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -467,30 +487,33 @@ class Writer:
             if dup_doc is not None and dup_doc != doc_id:
                 conn.execute("UPDATE documents SET duplicate_of = ? WHERE id = ?", (dup_doc, doc_id))
 
-        # mentions (their duplicate_of: the same mention in the canonical paragraph)
+        # mentions (their duplicate_of: the same mention in the canonical paragraph, which may be an earlier
+        # paragraph of this very document, whose rows are matched here before any of them is inserted)
         mids = list(self._ids("mentions", len(d.mentions)))
-        canon_mentions = _canonical_rows(conn, "mentions", "kind, text, value", canon.values())
         mrows = []
         for m, mid in zip(d.mentions, mids):
             pid = pids[m["paragraph"]] if m.get("paragraph") is not None else None
-            dup = None
-            if pid in canon:
-                dup = canon_mentions.get((canon[pid], m["kind"], m["text"], m["value"]))
-            mrows.append((mid, doc_id, pid, *(m.get(c) for c in MENTION_COLUMNS[3:-1]), dup))
+            mrows.append([mid, doc_id, pid, *(m.get(c) for c in MENTION_COLUMNS[3:-1]), None])
+        key_at = [MENTION_COLUMNS.index(c) for c in MENTION_KEY]
+        for row, dup in zip(mrows, _duplicate_ids(conn, "mentions", MENTION_KEY, canon, [
+                (r[0], r[2], tuple(_sql_value(r[i]) for i in key_at)) for r in mrows])):
+            row[-1] = dup
         conn.executemany(f"INSERT INTO mentions ({', '.join(_q(c) for c in MENTION_COLUMNS)}) "
                          f"VALUES ({', '.join('?' * len(MENTION_COLUMNS))})", mrows)
 
         # claims (their duplicate_of: the same metric, period and value in the canonical paragraph)
         cids = list(self._ids("claims", len(d.claims)))
-        canon_claims = _canonical_rows(conn, "claims", "metric, period_start, period_end, value", canon.values())
+        crows = []
         for c, cid in zip(d.claims, cids):
             row = _claim_row(c, d.text)
             pid = pids[c["paragraph"]] if c.get("paragraph") is not None else None
             row.update(id=cid, document_id=doc_id, paragraph_id=pid,
                        mention_ids=json.dumps([mids[i] for i in c.get("mention_indexes", []) if 0 <= i < len(mids)]))
-            if pid in canon:
-                row["duplicate_of"] = canon_claims.get(
-                    (canon[pid], row.get("metric"), row.get("period_start"), row.get("period_end"), row.get("value")))
+            crows.append(row)
+        for row, dup in zip(crows, _duplicate_ids(conn, "claims", CLAIM_KEY, canon, [
+                (r["id"], r["paragraph_id"], tuple(_sql_value(r.get(k)) for k in CLAIM_KEY)) for r in crows])):
+            if dup is not None:
+                row["duplicate_of"] = dup
             self._insert_claim(row)
         self._clear_error(d.path)
         dups = len(canon)
@@ -510,25 +533,47 @@ class Writer:
 
         Returns the number of rows written.
         """
-        try:
-            from .regions import all_regions
-        except ImportError:
-            return 0
-        regions = [r for r in all_regions() if r.get("adcode")]  # the table is keyed by code
-        codes = {str(r["adcode"]) for r in regions}
-        rows = sorted((str(r["adcode"]), r["name"], r.get("level"),
-                       str(r["parent_adcode"]) if r.get("parent_adcode") and str(r["parent_adcode"]) in codes else None)
-                      for r in regions)
-        have = self.conn.execute("SELECT adcode, name, level, parent_adcode FROM regions ORDER BY adcode").fetchall()
+        rows = _region_rows()
+        have = self.conn.execute("SELECT key, adcode, name, level, parent_adcode FROM regions ORDER BY key").fetchall()
         if have == rows:
             return 0
         self.begin()
-        self.conn.execute("PRAGMA defer_foreign_keys = ON")
-        self.conn.execute("DELETE FROM regions")
-        self.conn.executemany("INSERT OR REPLACE INTO regions (adcode, name, level, parent_adcode) VALUES (?, ?, ?, ?)",
-                              rows)
+        _write_regions(self.conn, rows)
         self.commit()
         return len(rows)
+
+
+def _region_rows() -> list[tuple]:
+    """``(key, adcode, name, level, parent_adcode)`` of every region, sorted by key (``[]`` without the module).
+
+    Every row is kept — divisions by their adcode, new areas without one (四川天府新区) by
+    ``<province code>:<name>`` — and a parent that is not itself a row becomes None.
+    """
+    try:
+        from .regions import all_regions
+    except ImportError:
+        return []
+    regions = [r for r in all_regions() if r.get("key") or r.get("adcode")]
+    codes = {str(r["adcode"]) for r in regions if r.get("adcode")}
+    rows: dict[str, tuple] = {}
+    seen_codes: set[str] = set()
+    for r in regions:
+        key = str(r.get("key") or r["adcode"])
+        code = str(r["adcode"]) if r.get("adcode") else None
+        if key in rows or (code is not None and code in seen_codes):  # adcode is unique too: first row wins
+            continue
+        if code is not None:
+            seen_codes.add(code)
+        parent = str(r["parent_adcode"]) if r.get("parent_adcode") else None
+        rows[key] = (key, code, r["name"], r.get("level"), parent if parent in codes else None)
+    return sorted(rows.values())
+
+
+def _write_regions(conn, rows: list[tuple]) -> None:
+    """Replace the contents of ``regions`` with ``rows`` (inside the caller's transaction)."""
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+    conn.execute("DELETE FROM regions")
+    conn.executemany("INSERT INTO regions (key, adcode, name, level, parent_adcode) VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def _q(name: str) -> str:
@@ -558,16 +603,47 @@ def _fts_rows(prow: list[tuple], search_text: list[str] | None) -> list[tuple]:
             for i, r in enumerate(prow)]
 
 
-def _canonical_rows(conn, table: str, key_cols: str, canonical_pids: Iterable[int]) -> dict:
-    """``{(paragraph_id, *key): id}`` for the rows of ``table`` in the canonical paragraphs (first id wins)."""
+def _canonical_rows(conn, table: str, key_cols: tuple[str, ...], canonical_pids: Iterable[int]) -> dict:
+    """``{(paragraph_id, *key): id}`` for the stored rows of ``table`` in the canonical paragraphs (first id wins)."""
     pids = sorted(set(canonical_pids))
+    cols = ", ".join(_q(c) for c in key_cols)
     out: dict = {}
     for i in range(0, len(pids), 500):
         chunk = pids[i:i + 500]
-        sql = (f"SELECT paragraph_id, {key_cols}, id FROM {table} WHERE paragraph_id IN "
+        sql = (f"SELECT paragraph_id, {cols}, id FROM {table} WHERE paragraph_id IN "
                f"({', '.join('?' * len(chunk))}) AND duplicate_of IS NULL ORDER BY id")
         for row in conn.execute(sql, chunk):
             out.setdefault(tuple(row[:-1]), row[-1])
+    return out
+
+
+def _duplicate_ids(conn, table: str, key_cols: tuple[str, ...], canon: dict[int, int],
+                   rows: list[tuple[int, int | None, tuple]]) -> list[int | None]:
+    """``duplicate_of`` for each new row ``(id, paragraph_id, key)`` of one document, in order.
+
+    A row in a repeated paragraph (``canon``: paragraph id → canonical paragraph id) points at the row of
+    the canonical paragraph with the same key (the first one when several have it). The canonical
+    paragraph is either already stored (an earlier document) or an earlier paragraph of this same
+    document, whose rows are among ``rows`` (not yet inserted); both are looked up. A row with no
+    counterpart (the extraction differed) stays None.
+
+    >>> _duplicate_ids(None, "mentions", ("text",), {12: 10}, [(1, 10, ("5%",)), (2, 11, ("5%",)), (3, 12, ("5%",)),
+    ...                                                        (4, 12, ("7%",))])
+    [None, None, 1, None]
+    """
+    if not canon:
+        return [None] * len(rows)
+    own: dict = {}
+    for rid, pid, key in rows:
+        if pid is not None and pid not in canon:
+            own.setdefault((pid, *key), rid)
+    here = {pid for _, pid, _ in rows}
+    outside = [c for c in set(canon.values()) if c not in here]
+    stored = _canonical_rows(conn, table, key_cols, outside) if outside and conn is not None else {}
+    out = []
+    for _, pid, key in rows:
+        c = canon.get(pid) if pid is not None else None
+        out.append(None if c is None else own.get((c, *key), stored.get((c, *key))))
     return out
 
 

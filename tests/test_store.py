@@ -65,7 +65,7 @@ def test_schema_keeps_the_contract_and_keys(corpus_db):
     for table, cols in CONTRACT_COLUMNS.items():
         have = {c.name for c in db[table].columns}
         assert cols <= have, f"{table} lacks {cols - have}"
-    assert db["documents"].pks == ["id"] and db["paragraphs"].pks == ["id"] and db["regions"].pks == ["adcode"]
+    assert db["documents"].pks == ["id"] and db["paragraphs"].pks == ["id"] and db["regions"].pks == ["key"]
     fks = {(fk.table, fk.column, fk.other_table) for t in ("paragraphs", "mentions", "claims")
            for fk in db[t].foreign_keys}
     assert {("paragraphs", "document_id", "documents"), ("mentions", "paragraph_id", "paragraphs"),
@@ -219,6 +219,97 @@ def test_repeated_paragraphs_are_marked_and_claims_keep_duplicate_of(tmp_path):
     assert db.conn.execute("SELECT count(*) FROM paragraphs WHERE document_id = ? AND duplicate_of IS NOT NULL",
                            (b_id,)).fetchone()[0] == 0
     assert check_integrity(db) == []
+
+
+def _repeated_within_documents(db) -> list[tuple[int, int, int]]:
+    """``(document id, paragraph id, canonical paragraph id)`` of paragraphs repeating one of their own document."""
+    return db.conn.execute("SELECT p.document_id, p.id, p.duplicate_of FROM paragraphs p "
+                           "JOIN paragraphs c ON c.id = p.duplicate_of WHERE c.document_id = p.document_id "
+                           "ORDER BY p.id").fetchall()
+
+
+def test_repeats_inside_one_document_mark_their_mentions_and_claims(corpus_db):
+    """Seed 001 repeats paragraphs verbatim and seed 003 holds its report twice: every mention and claim of
+    a repeated paragraph points at the same row of the canonical (earlier) paragraph of that document, so
+    counts without duplicates are the counts of the canonical paragraphs."""
+    pytest.importorskip("pipeline.dedupe")
+    db = open_db(corpus_db[0], must_exist=True)
+    repeated = _repeated_within_documents(db)
+    docs = {d for d, _, _ in repeated}
+    paths = dict(db.conn.execute("SELECT id, path FROM documents"))
+    assert {paths[d].rsplit("/", 1)[-1][:3] for d in docs} >= {"001", "003"}
+    n_mentions = n_claims = 0
+    for _, pid, canon in repeated:
+        for table, key in (("mentions", "kind, text, value"), ("claims", "metric, period_start, period_end, value")):
+            rows = db.conn.execute(f"SELECT id, duplicate_of, {key} FROM {table} WHERE paragraph_id = ? ORDER BY id",
+                                   (pid,)).fetchall()
+            canonical = db.conn.execute(f"SELECT id, duplicate_of, {key} FROM {table} WHERE paragraph_id = ? "
+                                        "ORDER BY id", (canon,)).fetchall()
+            assert [r[2:] for r in rows] == [r[2:] for r in canonical]  # the same extraction, row for row
+            by_id = {r[0]: r for r in canonical}
+            for r in rows:
+                assert r[1] in by_id, f"{table} {r[0]} in repeated paragraph {pid} is not marked"
+                assert by_id[r[1]][2:] == r[2:] and by_id[r[1]][1] is None
+            if table == "mentions":
+                n_mentions += len(rows)
+            else:
+                n_claims += len(rows)
+    seed001 = [d for d in docs if paths[d].rsplit("/", 1)[-1].startswith("001")][0]
+    assert db.conn.execute("SELECT count(*) FROM claims c JOIN paragraphs p ON p.id = c.paragraph_id "
+                           "WHERE p.document_id = ? AND p.duplicate_of IS NOT NULL", (seed001,)).fetchone()[0] > 0
+    assert n_mentions > 50 and n_claims > 10
+    for d in docs:  # without duplicates, a document counts what its non-repeated paragraphs hold
+        for table in ("mentions", "claims"):
+            unique = db.conn.execute(f"SELECT count(*) FROM {table} WHERE document_id = ? AND duplicate_of IS NULL",
+                                     (d,)).fetchone()[0]
+            in_canonical = db.conn.execute(
+                f"SELECT count(*) FROM {table} x LEFT JOIN paragraphs p ON p.id = x.paragraph_id "
+                "WHERE x.document_id = ? AND (p.duplicate_of IS NULL OR p.id IS NULL)", (d,)).fetchone()[0]
+            assert unique == in_canonical
+    # the query layer reports each repeated claim once
+    from pipeline.query import claims_frame as qframe
+    metric, = db.conn.execute("SELECT c.metric FROM claims c JOIN paragraphs p ON p.id = c.paragraph_id "
+                              "WHERE p.document_id = ? AND p.duplicate_of IS NOT NULL "
+                              "GROUP BY c.metric ORDER BY count(*) DESC, c.metric LIMIT 1", (seed001,)).fetchone()
+    sources = int(qframe(db, metric, None)["n_sources"].sum())
+    assert sources == db.conn.execute("SELECT count(*) FROM claims WHERE metric = ? AND duplicate_of IS NULL",
+                                      (metric,)).fetchone()[0]
+    assert sources < int(qframe(db, metric, None, include_duplicates=True)["n_sources"].sum())
+
+
+def test_regions_hold_every_division_and_new_area(corpus_db):
+    from pipeline.regions import all_regions
+
+    db = open_db(corpus_db[0], must_exist=True)
+    expected = list(all_regions())
+    rows = {r[0]: r[1:] for r in db.conn.execute("SELECT key, adcode, name, level, parent_adcode FROM regions")}
+    assert len(rows) == len(expected) and {r["key"] for r in expected} == set(rows)
+    assert rows["510000:四川天府新区"] == (None, "四川天府新区", "new_area", "510000")
+    assert rows["510100"][:2] == ("510100", "成都市")
+    assert db.conn.execute("SELECT count(*) FROM regions WHERE adcode IS NULL").fetchone()[0] == sum(
+        1 for r in expected if not r["adcode"]) > 0
+    assert db.conn.execute("SELECT key FROM regions WHERE adcode = '510000'").fetchone() == ("510000",)
+    assert check_integrity(db) == []
+
+
+def test_a_regions_table_keyed_by_adcode_is_rebuilt(tmp_path):
+    """A database written before regions had a ``key`` (schema 2) is upgraded when first opened, even by a
+    query command, with the new areas loaded."""
+    db_path = tmp_path / "old.db"
+    conn = sqlite3.connect(db_path)
+    conn.executescript("CREATE TABLE regions (adcode TEXT PRIMARY KEY, name TEXT NOT NULL, level TEXT, "
+                       "parent_adcode TEXT REFERENCES regions(adcode) ON DELETE SET NULL);"
+                       "INSERT INTO regions VALUES ('510000', '四川省', 'province', NULL);"
+                       "PRAGMA user_version = 2;")
+    conn.close()
+    db = open_db(db_path, must_exist=True)
+    assert db["regions"].pks == ["key"]
+    assert db.conn.execute("SELECT adcode, name FROM regions WHERE key = '510000:四川天府新区'").fetchone() == (
+        None, "四川天府新区")
+    n = db.conn.execute("SELECT count(*) FROM regions").fetchone()[0]
+    assert n > 3000 and check_integrity(db) == []
+    s = ingest_paths([sorted(CORPUS.glob("*.txt"))[0]], db_path, workers=1)
+    assert s.new == 1 and db.conn.execute("SELECT count(*) FROM regions").fetchone()[0] == n
 
 
 def test_query_helpers_are_reexported(corpus_db):
