@@ -33,13 +33,15 @@ Clean text is passed over by one compiled regex search; only suspect spots get t
 from __future__ import annotations
 
 import bisect
-import math
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import charlm
 from .offsets import Edit
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- character classes
 
@@ -161,16 +163,21 @@ def annotatable(c: str) -> bool:
         return gbk(c) is not None
 
 
-@lru_cache(maxsize=4096)
 def chars_read(py: str) -> tuple[str, ...]:
-    """Every annotatable GBK character whose reading is ``py``."""
-    out = []
+    """Every annotatable GBK character whose reading is ``py`` (in GBK order)."""
+    return _by_reading().get(py, ())
+
+
+@lru_cache(maxsize=1)
+def _by_reading() -> dict[str, tuple[str, ...]]:
+    """Annotatable GBK characters by reading, each in GBK order (one pass over the code table)."""
+    out: dict[str, list[str]] = {}
     for lead in range(0x81, 0xFF):
         for trail in range(0x40, 0xFF):
             c = pair(lead, trail)
-            if c and annotatable(c) and reading(c) == py:
-                out.append(c)
-    return tuple(out)
+            if c and annotatable(c):
+                out.setdefault(reading(c), []).append(c)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _fw(s: str, ascii_punct: bool) -> str:
@@ -197,6 +204,7 @@ class _Ctx:
     cache: charlm.DocCache
     ascii_punct: bool
     annotated: dict            # pinyin -> Counter of characters seen annotated that way in this document
+    best: dict = field(default_factory=dict)   # memo of _best_char: (options, left, right) -> result
 
     def score(self, s: str, left: str, right: str) -> float:
         """Log probability of ``s`` between its neighbours (two characters of context each side)."""
@@ -336,21 +344,35 @@ def _strip(s: str) -> str:
 def _best_char(ctx: _Ctx, options, left: str, right: str) -> tuple[str, float, float]:
     """Best single character among ``options`` between its neighbours (up to two characters each side,
     so the document cache's trigrams count): (char, score, margin)."""
+    left = left[-2:]
+    right = right[:2]
+    options = tuple(options)
+    key = (options, left, right)
+    hit = ctx.best.get(key)
+    if hit is not None:
+        return hit
     best, bs, second = "\ufffd", -1e9, -1e9
     lm, cache = ctx.lm, ctx.cache
-    left = left[-2:]
-    for c in dict.fromkeys(options):
-        s = lm.logp(left, c, cache) if left else math.log(lm.p_uni(c))
-        if right:
-            h = left[-1:] + c
-            s += lm.logp(h, right[0], cache)
-            if len(right) > 1:
-                s += lm.logp(c + right[0], right[1], cache)
+    cs = list(dict.fromkeys(options))
+    n = len(cs)
+    last = left[-1:]
+    r0, r1 = right[:1], right[1:2]
+    # log P(c | left) + log P(r0 | last c) + log P(r1 | c r0), summed in that order
+    scores = lm.logps([left] * n, cs, cache) if left else [lm.log_uni(c) for c in cs]
+    if r0:
+        s2 = lm.logps([last + c for c in cs], [r0] * n, cache)
+        if r1:
+            s3 = lm.logps([c + r0 for c in cs], [r1] * n, cache)
+            scores = [s + t + u for s, t, u in zip(scores, s2, s3)]
+        else:
+            scores = [s + t for s, t in zip(scores, s2)]
+    for c, s in zip(cs, scores):
         if s > bs:
             best, bs, second = c, s, bs
         elif s > second:
             second = s
-    return best, bs, bs - second
+    out = ctx.best[key] = (best, bs, bs - second)
+    return out
 
 
 def _lead_options(trail: int, prev_trail: int | None, py: str | None) -> list[str]:
@@ -802,7 +824,7 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
         certain = False   # a '?' between characters may still be a real question mark
         cands = _backward(ctx, done, i, None, None, i + 1, certain, "run ending in a lost byte")
         cands += _lost_char(ctx, i)
-        if nxt in ",;!":
+        if nxt and nxt in ",;!":
             cands += _punct(ctx, i + 1, i)      # '?' then a mark: certain damage
         elif nxt == "。" and _garbled_after(ctx, i + 2):
             cands += _false_stop(ctx, i + 1, i)
@@ -891,7 +913,12 @@ def repair_mojibake(text: str) -> list[Edit]:
     for m in events:
         if m.start() < done:
             continue
-        r = _choose(ctx, _candidates(ctx, m, done), done)
+        try:
+            r = _choose(ctx, _candidates(ctx, m, done), done)
+        except Exception:       # a bug here must not cost the page its other repairs: leave this spot as is
+            log.warning("mojibake repair skipped a suspect spot at %d (%r)", m.start(),
+                        text[max(0, m.start() - 8):m.start() + 8], exc_info=True)
+            continue
         if r is None:
             continue
         cand, gain = r

@@ -157,3 +157,33 @@ def test_run_ending_in_a_letter_before_a_full_stop():
     broken = corrupt.decode_like_site(bs[:i] + bs[i + 1:], "")
     assert "L。" in broken
     assert _repaired(broken) == _ANNOT.sub("", sentence)
+
+
+@pytest.mark.parametrize("tail", ["?", "?,", "?。", "€", ",", ";", "!", "。", "、", "h", "?qǐng)", "(", "?(", "?\n"])
+def test_damage_mark_at_the_very_end_never_raises(tail, caplog):
+    """A suspect mark as the last character of the text (全社会固定资产投资(wǎng)? once read past the end
+    of the text looking for a misplaced ',' after the '?')."""
+    for text in ("全社會固定資產投資(wǎng)" + tail, "網(wǎng)上" + tail, "網(wǎng)上說今年首次實現" + tail):
+        edits = repair_mojibake(text)
+        assert all(0 <= e.start < e.end <= len(text) for e in edits)
+    assert "skipped a suspect spot" not in caplog.text
+
+
+def test_fast_lm_probabilities_equal_the_definition():
+    """CharLM.p (memoized parts) gives exactly the floats of CharLM.p_reference, with and without a
+    document cache, for histories of zero, one and two characters: repairs do not change with speed."""
+    from pipeline import charlm
+
+    lm = charlm.load()
+    text = _ANNOT.sub("", _seed_text("003"))
+    cache = charlm.DocCache(text[: len(text) // 2])
+    rng = random.Random(0)
+    chars = sorted(set(text)) + ["。", "a", "1", "\ufffd", "龘"]
+    for _ in range(20000):
+        k = rng.randrange(len(text) - 2)
+        h = rng.choice(["", text[k], text[k:k + 2], rng.choice(chars) + rng.choice(chars)])
+        b = rng.choice([text[k + 2], rng.choice(chars)])
+        for c in (None, cache):
+            assert lm.p(h, b, c) == lm.p_reference(h, b, c), (h, b)
+            assert lm.logp(h, b, c) == lm.logp(h, b, c)
+    assert lm.logps(["項", "項"], ["目", "粋"], cache) == [lm.logp("項", "目", cache), lm.logp("項", "粋", cache)]
