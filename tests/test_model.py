@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import socket
 import time
 
@@ -157,3 +158,44 @@ def test_with_pkuseg_segmenter(monkeypatch, seed_text):
     monkeypatch.setenv("GONGBAO_SEGMENTER", "pkuseg")
     found = extract_text(seed_text, use_model=True, kinds=ENTITY)
     assert found and all(m.text == seed_text[m.start:m.end] for m in found)
+
+
+def _all_seed_texts() -> list[str]:
+    return [normalize(p.read_bytes(), name=str(p)).text for p in sorted(CORPUS.glob("*.txt"))]
+
+
+def test_skipped_pieces_hold_no_plausible_name():
+    """predict_entities runs spaCy only on pieces with a name ending (_name_hint): in every piece it
+    skips, no span that the model could return there (snapped to quotes, so reaching past the piece a
+    little) passes plausible() — the skip is a necessary condition, so it changes no result."""
+    hint = ner._name_hint(ner.MODEL_KINDS)
+    skipped = 0
+    for text in _all_seed_texts():
+        for off, piece in ner._pieces(text):
+            if not piece.strip() or hint.search(text, max(0, off - ner._REACH), off + len(piece) + ner._REACH):
+                continue
+            skipped += 1
+            lo, hi = max(0, off - 2), min(len(text), off + len(piece) + 2)
+            for s in range(lo, hi):
+                for e in range(s + 2, min(hi, s + ner.MAX_NAME) + 1):
+                    for kind in ner.MODEL_KINDS:
+                        assert not ner.plausible(kind, text, s, e), (kind, text[s:e])
+    assert skipped >= 10  # the seeds have headings, datelines and number-only lines to skip
+
+
+def test_prefilter_and_piece_cache_change_no_result(seed_text, monkeypatch):
+    """The same mentions with every piece sent to spaCy, and again from the piece cache alone."""
+    nlp = ner.load_model()
+    ner._PIECE_CACHE.pop(nlp, None)
+    filtered = ner.predict_entities(seed_text)
+    ner._PIECE_CACHE.pop(nlp, None)
+    with monkeypatch.context() as m:
+        m.setattr(ner, "_name_hint", lambda kinds: re.compile(""))
+        everything = ner.predict_entities(seed_text)
+    assert filtered == everything and len(filtered) >= 10
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("spaCy ran on a piece it had already seen")
+
+    monkeypatch.setattr(nlp, "pipe", refuse)
+    assert ner.predict_entities(seed_text) == filtered

@@ -31,6 +31,7 @@ import random
 import re
 import shutil
 import tempfile
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
@@ -194,6 +195,40 @@ def _project_head():
     return re.compile("(?:" + "|".join(map(re.escape, heads)) + r")$")
 
 
+_PIECE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {piece: entities}
+PIECE_CACHE_MAX = 20000  # pieces remembered per model (then started afresh)
+
+
+def _piece_entities(nlp, pieces: list[str]) -> list[tuple[tuple[int, int, str], ...]]:
+    """The model's entities of each piece, (start_char, end_char, label): each distinct piece is run once
+    and remembered (the same line recurs in a document's other copies, e.g. a page and its repair)."""
+    cache = _PIECE_CACHE.setdefault(nlp, {})
+    todo = [p for p in dict.fromkeys(pieces) if p not in cache]
+    if len(cache) + len(todo) > PIECE_CACHE_MAX:
+        cache.clear()
+    for piece, doc in zip(todo, nlp.pipe(todo, batch_size=64)):
+        cache[piece] = tuple((ent.start_char, ent.end_char, ent.label_) for ent in doc.ents)
+    return [cache[p] for p in pieces]
+
+
+#: How far a span can reach past its piece once snapped to quotes (_snap_to_quotes), plus one for the
+#: closing quote that plausible() reads after a quoted mechanism.
+_REACH = 3
+
+
+@lru_cache(maxsize=8)
+def _name_hint(kinds: frozenset[str]) -> re.Pattern:
+    """What a piece of text must contain for plausible() to accept a span of ``kinds`` in it: the ending
+    of a name of that kind (a project head or works phase; a mechanism head or a closing quote), found
+    anywhere. A necessary condition only, so skipping pieces without it changes no result."""
+    parts = []
+    if "project" in kinds:
+        parts += [_project_head().pattern.removesuffix("$"), _PHASE.pattern.removesuffix("(?:工程|项目)?$")]
+    if "mechanism" in kinds:
+        parts += [_MECHANISM_HEAD.pattern.removesuffix("$"), "[”\"'’]"]
+    return re.compile("|".join(f"(?:{x})" for x in parts) or "(?!)")
+
+
 def predict_entities(text: str, *, rule_mentions=(), model_path: str | None = None,
                      kinds=MODEL_KINDS, check: bool = True) -> list[Mention]:
     """Entity mentions that the statistical model adds to ``rule_mentions``.
@@ -211,13 +246,19 @@ def predict_entities(text: str, *, rule_mentions=(), model_path: str | None = No
 
     taken = [(m.start, m.end) for m in rule_mentions if m.kind in ENTITY_KINDS]
     chunks = [(o, p) for o, p in _pieces(text) if p.strip()]
+    if check and kinds and not set(kinds) - MODEL_KINDS:
+        # spaCy is most of the cost: skip pieces where no span could pass plausible()
+        hint = _name_hint(frozenset(kinds))
+        chunks = [(o, p) for o, p in chunks if hint.search(text, max(0, o - _REACH), o + len(p) + _REACH)]
+        if not chunks:
+            return []
     out: list[Mention] = []
-    for (off, _), doc in zip(chunks, nlp.pipe([p for _, p in chunks], batch_size=64)):
-        for ent in doc.ents:
-            kind = KINDS.get(ent.label_)
+    for (off, _), ents in zip(chunks, _piece_entities(nlp, [p for _, p in chunks])):
+        for ent_start, ent_end, label in ents:
+            kind = KINDS.get(label)
             if kind is None or kind not in kinds:
                 continue
-            s, e = _snap_to_quotes(text, *_clean_edges(text, off + ent.start_char, off + ent.end_char))
+            s, e = _snap_to_quotes(text, *_clean_edges(text, off + ent_start, off + ent_end))
             if e - s < 2 or (check and not plausible(kind, text, s, e)):
                 continue
             if any(s < te and ts < e for ts, te in taken):
