@@ -137,6 +137,7 @@ class CharLM:
         self._memo: dict[tuple[str, str], float] = {}     # log P(b | h) without a document cache
         self._base: dict[str, float] = {}                 # P(b | a) of the model alone, by a + b
         self._log_uni: dict[str, float] = {}
+        self._pu: dict[str, float] = {}                    # p_uni by character
 
     def p_uni(self, c: str) -> float:
         """Unigram probability; punctuation, digits and ASCII get fixed shares."""
@@ -150,44 +151,62 @@ class CharLM:
         return (self.uni.get(c, 0) + 0.5) / (self.total + 0.5 * self.vocab)
 
     def p(self, h: str, b: str, cache: DocCache | None = None) -> float:
-        """P(b | h), exactly as :meth:`p_reference` defines it (the same operations in the same order,
-        so the same floats), from memoized parts: the model's bigram/unigram mix per pair (a, b), the
-        cache's bigram mix per pair; only the cache's trigram term depends on the whole history."""
-        a = h[-1:]
-        if not a:
-            return self.p_reference(h, b, cache)
-        ab = a + b
-        base = self._base.get(ab)
-        if base is None:
-            pu = self.p_uni(b)
-            la = self.left.get(a, 0)
-            base = LAMBDA * self.bi.get(ab, 0) / la + (1 - LAMBDA) * pu if la else pu
-            if len(self._base) > MEMO_MAX:
-                self._base.clear()
-            self._base[ab] = base
-        if cache is None or not cache.n:
-            return base
-        if cache.memo_lm is not self:
-            cache.memo.clear()
-            cache.pairs.clear()
-            cache.memo_lm = self
-        e = cache.pairs.get(ab)
-        if e is None:
-            lc = cache.left.get(a, 0)
-            pc_uni = cache.uni.get(b, 0) / cache.n
-            if lc:
-                pc = 0.7 * cache.bi.get(ab, 0) / lc + 0.3 * pc_uni
-                e = (pc, (1 - CACHE_W) * base + CACHE_W * pc)
-            else:
-                e = (None, (1 - CACHE_W / 3) * base + (CACHE_W / 3) * pc_uni)
-            cache.pairs[ab] = e
-        pc = e[0]
-        if pc is not None and len(h) == 2:
-            l3 = cache.bi.get(h, 0)
-            if l3:
-                pc = 0.5 * cache.tri.get(h + b, 0) / l3 + 0.5 * pc
-                return (1 - CACHE_W3) * base + CACHE_W3 * pc
-        return e[1]
+        """P(b | h), exactly as :meth:`p_reference` defines it (see :meth:`_p_many`)."""
+        return self._p_many((h,), (b,), cache)[0]
+
+    def _p_many(self, hs, bs, cache: DocCache | None) -> list[float]:
+        """[P(b | h) for h, b in zip(hs, bs)], exactly as :meth:`p_reference` (the same operations in the
+        same order, so the same floats), from memoized parts: the model's bigram/unigram mix per pair
+        (a, b) and the cache's bigram mix per pair; only the cache's trigram term needs the whole history.
+        One loop with everything bound locally: this is the repair's innermost loop."""
+        base_memo = self._base
+        if len(base_memo) > MEMO_MAX:
+            base_memo.clear()
+        left_get, bi_get, p_uni, pu_memo = self.left.get, self.bi.get, self.p_uni, self._pu
+        use_cache = cache is not None and cache.n
+        if use_cache:
+            if cache.memo_lm is not self:
+                cache.memo.clear()
+                cache.pairs.clear()
+                cache.memo_lm = self
+            pairs, n = cache.pairs, cache.n
+            c_left, c_uni, c_bi, c_tri = cache.left.get, cache.uni.get, cache.bi.get, cache.tri.get
+        out = []
+        for h, b in zip(hs, bs):
+            a = h[-1:]
+            if not a:
+                out.append(self.p_reference(h, b, cache))
+                continue
+            ab = a + b
+            base = base_memo.get(ab)
+            if base is None:
+                pu = pu_memo.get(b)
+                if pu is None:
+                    pu = pu_memo[b] = p_uni(b)
+                la = left_get(a, 0)
+                base = base_memo[ab] = LAMBDA * bi_get(ab, 0) / la + (1 - LAMBDA) * pu if la else pu
+            if not use_cache:
+                out.append(base)
+                continue
+            e = pairs.get(ab)
+            if e is None:
+                lc = c_left(a, 0)
+                pc_uni = c_uni(b, 0) / n
+                if lc:
+                    pc = 0.7 * c_bi(ab, 0) / lc + 0.3 * pc_uni
+                    e = (pc, (1 - CACHE_W) * base + CACHE_W * pc)
+                else:
+                    e = (None, (1 - CACHE_W / 3) * base + (CACHE_W / 3) * pc_uni)
+                pairs[ab] = e
+            pc = e[0]
+            if pc is not None and len(h) == 2:
+                l3 = c_bi(h, 0)
+                if l3:
+                    pc = 0.5 * c_tri(h + b, 0) / l3 + 0.5 * pc
+                    out.append((1 - CACHE_W3) * base + CACHE_W3 * pc)
+                    continue
+            out.append(e[1])
+        return out
 
     def p_reference(self, h: str, b: str, cache: DocCache | None = None) -> float:
         """P(b | h) for a history ``h`` of one or two characters, interpolating in-word bigrams, unigrams
@@ -242,14 +261,16 @@ class CharLM:
         """[log P(b | h) for h, b in zip(hs, bs)]: :meth:`logp` for many pairs in one call."""
         memo = self._memo_for(cache)
         get = memo.get
-        p = self.p
-        log = math.log
-        out = []
-        for key in zip(hs, bs):
-            v = get(key)
-            if v is None:
-                v = memo[key] = log(p(key[0], key[1], cache))
-            out.append(v)
+        keys = list(zip(hs, bs))
+        out = [get(k) for k in keys]
+        missing = [i for i, v in enumerate(out) if v is None]
+        if missing:
+            todo = list(dict.fromkeys(keys[i] for i in missing))
+            log = math.log
+            for k, p in zip(todo, self._p_many([k[0] for k in todo], [k[1] for k in todo], cache)):
+                memo[k] = log(p)
+            for i in missing:
+                out[i] = memo[keys[i]]
         return out
 
     def log_uni(self, c: str) -> float:

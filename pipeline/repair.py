@@ -146,7 +146,16 @@ def _is_han(c: str) -> bool:
 
 @lru_cache(maxsize=1 << 16)
 def reading(c: str) -> str:
-    """The toned pinyin the site would have glued after ``c`` (pypinyin's first reading)."""
+    """The toned pinyin the site would have glued after ``c`` (pypinyin's first reading).
+
+    Read straight from pypinyin's character table (its first reading, as ``pinyin(c, style=TONE)``
+    gives for every annotatable character: tests/test_repair.py checks them all); pypinyin itself only
+    for a character the table lacks. This skips pypinyin's segmenter set-up and per-call work."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    r = pinyin_dict.get(ord(c)) if len(c) == 1 else None
+    if r:
+        return r.split(",")[0]
     from pypinyin import Style, pinyin
     return pinyin(c, style=Style.TONE)[0][0]
 

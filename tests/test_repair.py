@@ -187,3 +187,16 @@ def test_fast_lm_probabilities_equal_the_definition():
             assert lm.p(h, b, c) == lm.p_reference(h, b, c), (h, b)
             assert lm.logp(h, b, c) == lm.logp(h, b, c)
     assert lm.logps(["項", "項"], ["目", "粋"], cache) == [lm.logp("項", "目", cache), lm.logp("項", "粋", cache)]
+
+
+def test_reading_is_pypinyins_first_reading_for_every_annotatable_character():
+    """repair.reading reads pypinyin's table directly; for every character it is ever asked about (the
+    annotatable ones: in GBK, not in GB2312) it equals pypinyin.pinyin(c, style=TONE)[0][0]."""
+    from pypinyin import Style, pinyin
+
+    from pipeline.repair import annotatable, pair, reading
+
+    chars = [c for lead in range(0x81, 0xFF) for trail in range(0x40, 0xFF)
+             if (c := pair(lead, trail)) and annotatable(c)]
+    assert len(chars) > 10000
+    assert [reading(c) for c in chars] == [pinyin(c, style=Style.TONE)[0][0] for c in chars]
