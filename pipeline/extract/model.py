@@ -196,7 +196,7 @@ def _project_head():
 
 
 _PIECE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {piece: entities}
-PIECE_CACHE_MAX = 20000  # pieces remembered per model (then started afresh)
+PIECE_CACHE_MAX = 4096  # pieces remembered per model (then started afresh; at most ~16 MB of text)
 
 
 def _piece_entities(nlp, pieces: list[str]) -> list[tuple[tuple[int, int, str], ...]]:
