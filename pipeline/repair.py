@@ -70,8 +70,11 @@ TRIGGER = re.compile(
 _PINYIN_AFTER = re.compile(rf"{_PY}\)")
 _ANNOT = re.compile(rf"\({_PY}\)")
 _STRAY = re.compile(rf"\?{_PY}\)")
-# A page from the annotating site shows pinyin glued after characters, in place or stray.
-_SITE_MARK = re.compile(rf"[{_CJK}?]\({_PY}\)|\?{_PY}\)")
+# A page from the annotating site shows toned pinyin glued after characters, in place or stray. A toneless
+# "(wang)" is not enough: normalized text keeps those, and repair must leave its own output alone
+# (normalize is idempotent).
+_PY_TONED = f"[a-z{_TONED}]{{0,6}}[{_TONED.replace('ü', '')}][a-z{_TONED}]{{0,6}}"
+_SITE_MARK = re.compile(rf"[{_CJK}?]\({_PY_TONED}\)|\?{_PY_TONED}\)")
 # Clause boundaries for the document cache: where a shifted run must stop (annotations are kept inside).
 _CLAUSE_BODY = re.compile(r"[^\s,;:!?€。、，；：！？()（）]+")
 
