@@ -245,25 +245,8 @@ def _visible(text: str, i: int, step: int, n: int = 1) -> str:
                 out += c
                 i = _visible_pos(text, i, 1) + 1
         return out
-    if step < 0:
-        j = i - 1
-        while j >= 0:
-            if text[j] == ")":
-                k = text.rfind("(", max(0, j - 9), j)
-                if k >= 0 and _ANNOT.fullmatch(text, k, j + 1):
-                    j = k - 1
-                    continue
-            return text[j]
-        return ""
-    j = i
-    while j < len(text):
-        if text[j] == "(":
-            m = _ANNOT.match(text, j)
-            if m:
-                j = m.end()
-                continue
-        return text[j]
-    return ""
+    j = _visible_pos(text, i, step)
+    return text[j] if 0 <= j < len(text) else ""
 
 
 def _visible_pos(text: str, i: int, step: int) -> int:
