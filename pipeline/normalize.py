@@ -208,15 +208,45 @@ def _opencc(config: str = OPENCC_CONFIG):
     return opencc.OpenCC(config)
 
 
+@lru_cache(maxsize=1)
+def _protected() -> tuple[tuple[str, str], ...]:
+    """(what t2s makes of a protected word, the word) for rules/lexicons/t2s_protect.txt."""
+    from . import rules_dir
+
+    path = rules_dir() / "lexicons" / "t2s_protect.txt"
+    words = [w.strip() for w in path.read_text(encoding="utf-8").splitlines()
+             if w.strip() and not w.startswith("#")] if path.exists() else []
+    conv = _opencc()
+    return tuple((conv.convert(w), w) for w in words if conv.convert(w) != w)
+
+
+def _restore_protected(text: str, out: str) -> str:
+    """Put back protected words (place names such as 乾县) that t2s turned into something else, where the
+    input had the protected characters (simplified or traditional) at the same place."""
+    for wrong, word in _protected():
+        i = out.find(wrong)
+        while i >= 0:
+            src = text[i:i + len(word)]
+            if all(s == w for s, w, x in zip(src, word, wrong) if w != x):
+                out = out[:i] + word + out[i + len(word):]
+            i = out.find(wrong, i + 1)
+    return out
+
+
 def to_simplified(text: str) -> str:
-    """``text`` in simplified characters (OpenCC phrase-level conversion, then the 著/着 rule).
+    """``text`` in simplified characters (OpenCC phrase-level conversion, the 著/着 rule, and the
+    protected words of rules/lexicons/t2s_protect.txt).
 
     >>> to_simplified("隨著經濟發展,意味著顯著增長")
     '随着经济发展,意味着显著增长'
+    >>> to_simplified("陝西省乾縣,乾县,干县")
+    '陕西省乾县,乾县,干县'
     """
     out = _opencc().convert(text)
     if "著" in out:
         out = _ZHE.sub("着", out)
+    if len(out) == len(text) and any(wrong in out for wrong, _ in _protected()):
+        out = _restore_protected(text, out)
     return out
 
 

@@ -428,3 +428,15 @@ def test_kangxi_radicals_and_compatibility_ideographs_become_ordinary_characters
     assert doc.text == "门户开放，日报一季度投资增长8%"
     s = doc.text.index("门")
     assert doc.raw[slice(*doc.offsets.raw_span(s, s + 1))] == "⾨"
+
+
+def test_t2s_protect_list_covers_every_region_name_t2s_would_alter():
+    """OpenCC t2s turns 乾县 into 干县; every gazetteer name it would alter is protected, and survives."""
+    from pipeline.normalize import _opencc, normalize
+    from pipeline.regions import all_regions
+
+    conv = _opencc()
+    altered = sorted({r["name"] for r in all_regions() if r.get("name") and conv.convert(r["name"]) != r["name"]})
+    assert altered, "expected at least 乾县 to be altered by plain t2s"
+    for name in altered:
+        assert normalize(f"陝西省{name}召開會議").text == f"陕西省{name}召开会议"
