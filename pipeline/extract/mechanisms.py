@@ -54,7 +54,8 @@ _SINGLE_ZHI_OK = regex.compile(_CFG["single_zhi_heads"])
 
 _DIGIT = regex.compile(r"\d")
 _JOINT = regex.compile(r"[、和及](?!.*[、和及])")  # the last list joint before a name
-_YEAR_CAMPAIGN = regex.compile(r"(?<=\p{Han}{3})年(?=活动|行动(?!计划|方案))")
+# a campaign year (项目推进年行动), not a duration (长江大保护三年行动: 三年 is how long it runs)
+_YEAR_CAMPAIGN = regex.compile(r"(?<=\p{Han}{3})(?<![一二三四五六七八九十两几百]|\d)年(?=活动|行动(?!计划|方案))")
 _PACKAGE_LABEL = regex.compile(r"[一二三四五六七八九十百]+大$")
 _LABEL = regex.compile(r"^[一二三四五六七八九十两双百千万]+大")  # “三大行动”: a package label
 _MONEY_OR_PLATFORM = regex.compile(r"(?:基金|贷|债|平台)$")

@@ -72,6 +72,7 @@ _ADVERBIAL = frozenset({"高质量", "高标准", "高水平", "高起点", "全
 _NAMED_PROGRAMME = regex.compile(r"(?P<n>\p{Han}{4,14}?(?:工程|计划))(?![\p{Han}]{0,1}(?:书|奖|库))")
 _NOT_PROGRAMME = regex.compile(r"(?:行动计划|工作计划|实施计划|投资计划|发展计划|建设计划|年度计划|[、和及与])")
 _LEAD_WORKS_VERB = regex.compile(r"(?:改扩建|扩建|改建|新建|续建|开工|开建|建成|推进|加快)")
+_NOUN_HEAD = frozenset({"工程", "计划"})
 _PAREN_BEFORE = regex.compile(r"[（(][^（()）\n，,。；;]{1,12}[）)]$")
 # a named works phase or type makes a long name specific (…气田开发项目, …疾病控制中心迁建项目)
 _SPECIFIC_WORKS = regex.compile(r"(?:迁建|扩建|改扩建|技改|开发|[一二三四五六七八九]期)(?:项目|工程)$")
@@ -160,6 +161,10 @@ def trim_left(segment: str) -> int:
         if (tag == "vn" and w in stops and i > 0
                 and (words[i - 1][1] in ("d", "ad", "a", "v") or words[i - 1][0] in _ADVERBIAL)):
             break  # 高质量建设黄河口国家公园, 提速建设藻渡水库: 建设 is the verb here, not part of a name
+        if (i == len(words) - 2 and i > 0 and len(w) >= 2 and words[-1][0] in _NOUN_HEAD
+                and words[i - 1][1].startswith("n") and len(words[i - 1][0]) >= 2):
+            pos = start
+            continue  # 粮食单产提升工程: a verb between a noun and the head word is part of the name
         verbish = tag != "vn" or len(w) == 1
         compound = len(w) >= 3 and compound_re.search(w) is not None
         if ((verbish and (w in stops or w.endswith(long_stops))) or compound or w in ("的", "之")
