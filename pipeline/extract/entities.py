@@ -74,6 +74,7 @@ def _lex_res() -> dict[str, regex.Pattern]:
         "dateline": regex.compile(rf"(?:{alt('dateline_next')})(?![厂站网力视子池气器商缆梯机动价费量源])"),
         "predicate": regex.compile(rf"(?:{alt('predicates')})"),
         "area": regex.compile(rf"(?:{alt('area_next')})"),
+        "glued_prev": frozenset(lx.get("glued_prev", ())),
     }
 
 
@@ -170,6 +171,40 @@ def _inside_book_title(text: str, start: int, end: int, books: list[tuple[int, i
     return any(s < start and end < e for s, e in books)
 
 
+_QUOTED_PHRASE = regex.compile(r"“([^“”\n、，,。；;]{1,16})”")
+
+
+def _in_quoted_name(text: str, start: int, end: int) -> bool:
+    """Whether a short form is part of a quoted name, brand or slogan (“浙江有礼”, “投资湖南”): the
+    quotes hold more than the place and an area word (“成都地区” still stands as a place)."""
+    lo = text.rfind("“", max(0, start - 16), start + 1)
+    if lo < 0:
+        return False
+    m = _QUOTED_PHRASE.match(text, lo)
+    if not m or m.end() < end + 1:
+        return False
+    before, after = text[lo + 1: start], text[end: m.end() - 1]
+    if before:
+        return True
+    return bool(after) and _lex_res()["area"].fullmatch(after) is None
+
+
+def _after_glued_prefix(text: str, start: int) -> bool:
+    """Whether a one-character modifier that jieba leaves as its own word is glued to the short form
+    (大张家界国际旅游区, “金芙蓉”基金): the pair names a brand or a planning area, not the place."""
+    if start == 0 or text[start - 1] not in _lex_res()["glued_prev"]:
+        return False
+    lo = max(0, start - 6)
+    pos = lo
+    for w in cut(text[lo: start + 4]):
+        if pos + len(w) == start:
+            return len(w) == 1
+        pos += len(w)
+        if pos > start:
+            break
+    return False
+
+
 def _short_stands_alone(text: str, hit: _Hit, books) -> str | None:
     """Why a short form counts (a rule-id suffix), or None when it is fused into a name."""
     res = _lex_res()
@@ -182,6 +217,8 @@ def _short_stands_alone(text: str, hit: _Hit, books) -> str | None:
     if res["slogan"].search(before):
         return None
     if _inside_book_title(text, hit.start, hit.end, books):
+        return None
+    if _in_quoted_name(text, hit.start, hit.end) or _after_glued_prefix(text, hit.start):
         return None
     if _in_org_name(text, hit.end):
         return None
