@@ -278,18 +278,29 @@ def _valid_item(item: str) -> bool:
     return not _is_generic(item)
 
 
+def _long_enough_after(text: str, i: int, end: int) -> bool:
+    """Whether the part after a 和/及 at ``i - 1`` can be a name of its own (京港澳和沪昆扩容), not a
+    two-character tail of one name (新能源动力和储能)."""
+    j = i
+    while j < end and text[j] not in "、和及":
+        j += 1
+    return j - i >= 3
+
+
 def _split_items(text: str, seg_start: int, seg_end: int) -> list[tuple[int, int]]:
     """Spans of the 、-separated items of ``text[seg_start:seg_end]``; the first one trimmed."""
     spans, s = [], seg_start
     for i in range(seg_start, seg_end + 1):
-        if i == seg_end or text[i] in "、和及":
+        if i == seg_end or text[i] == "、" or (text[i] in "和及" and _long_enough_after(text, i + 1, seg_end)):
             spans.append((s, i))
             s = i + 1
     if spans:
         a, b = spans[0]
         paren = _PAREN_END.search(text, a, b)
         core_end = paren.start() if paren else b
-        spans[0] = (a + trim_left(text[a:core_end]), b)
+        a2 = a + trim_left(text[a:core_end])
+        q = _QUOTE_BEFORE.search(text, max(a, a2 - 16), a2) if a2 > a and text[a2 - 1] == "”" else None
+        spans[0] = (q.start() if q else a2, b)  # 推进“源网荷储”一体工程: the quoted word opens the name
     out = []
     for k, (a, b) in enumerate(spans):
         while a < b and text[a] in " \t":
