@@ -28,7 +28,7 @@ import regex
 from ..mention import Mention
 from ..rules import load_yaml, rule_file
 from ..segment import posseg
-from .projects import Spans, _clause_start, lexicon, trim_left
+from .projects import _QUOTE_BEFORE, Spans, _clause_start, lexicon, trim_left
 
 __all__ = ["extract_mechanisms"]
 
@@ -47,6 +47,7 @@ _NOT_CAMPAIGN = regex.compile(r"(?:行动计划|行动方案|\d年|[一二三四
 _BAD_CONTENT = regex.compile(r"(?:改革|体制|体系|基金|规划)$")
 _SUFFIX = regex.compile(_CFG["suffix"])
 _SHARED = regex.compile(r"(?P<items>[\p{Han}]{2,5}(?:、[\p{Han}]{2,6})+)(?P<head>机制|办法|制度)")
+_QUOTED_ITEM = regex.compile(r"“(?P<q>[^“”、\n]{3,12})”")
 _LIST_DENG = regex.compile(r"等(?:一系列)?(?:工作)?(?P<head>机制|制度)")
 _FIN = regex.compile(_CFG["financing"])
 _CAMPAIGN = regex.compile(_CFG["campaign"])
@@ -61,8 +62,8 @@ _LABEL = regex.compile(r"^[一二三四五六七八九十两双百千万]+大") 
 _MONEY_OR_PLATFORM = regex.compile(r"(?:基金|贷|债|平台)$")
 _SPECIFIC_HEAD = regex.compile(r"(?P<mid>[\p{Han}]{2,8}?)(?P<h>机制|制度)")
 _WORK_MODEL_AFTER = regex.compile(r"的工作(?:机制|模式|方法)")
-_LIST_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)(?![\p{Han}])|活动|行动(?!计划|方案)")
-_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)|活动|行动(?!计划|方案)|的工作(?:要求|机制|模式)")
+_LIST_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)(?![\p{Han}])|活动|(?:专项|攻坚)?行动(?!计划|方案)")
+_MODEL_AFTER = regex.compile(r"(?:工作)?(?:机制|模式|制度)|活动|(?:专项|攻坚)?行动(?!计划|方案)|的工作(?:要求|机制|模式)")
 _REFORM_AFTER = regex.compile(r"改革|体制|体系|工作方案|方案")
 
 
@@ -152,6 +153,9 @@ def extract_mechanisms(text: str) -> list[Mention]:
     # 3. A、B等机制
     for m in _LIST_DENG.finditer(text):
         seg_start = _clause_start(text, m.start())
+        q = _QUOTE_BEFORE.search(text, max(0, seg_start - 17), seg_start) if text[seg_start - 1: seg_start] == "”" else None
+        if q:
+            seg_start = q.start()  # 用好“分类分层分级”协调、统筹调度等机制: the first item opens with a quote
         seg = text[seg_start: m.start()]
         if "、" not in seg:
             continue
@@ -160,9 +164,14 @@ def extract_mechanisms(text: str) -> list[Mention]:
             if i == m.start() or text[i] == "、":
                 parts.append((s, i))
                 s = i + 1
-        a0, b0 = parts[0]
-        parts[0] = (a0 + trim_left(text[a0:b0]), b0)
-        for a, b in parts:
+        for k, (a, b) in enumerate(parts):
+            qm = _QUOTED_ITEM.search(text, a, b)
+            if qm:  # 编制“市管县用”、人才“县乡村一体化”等机制: the quoted word names the item
+                if qm.group("q") not in not_mech and not _BAD_CONTENT.search(qm.group("q")):
+                    add(qm.start("q"), qm.end("q"), "mechanism.list_before_deng")
+                continue
+            if k == 0:
+                a += trim_left(text[a:b])
             item = text[a:b]
             # a bare two-character activity (谋划、储备等机制) names no mechanism
             if 3 <= len(item) <= 12 and not _MONEY_OR_PLATFORM.search(item):
