@@ -41,6 +41,7 @@ _BAD_AFTER = regex.compile(_CFG["quoted_bad_after"])
 _PROGRAMME_AFTER = regex.compile(_CFG["quoted_programme_after"])
 _IMPLEMENT_BEFORE = regex.compile(_CFG["implement_before"])
 _NUMERAL = "一二三四五六七八九十两双百千万"
+_PACKAGE_FORMULA = regex.compile(rf"^[{_NUMERAL}]+个[{_NUMERAL}]+大$")
 _FORMULA = regex.compile(rf"^[{_NUMERAL}][个]?\p{{Han}}{{1,3}}[{_NUMERAL}][个]?\p{{Han}}{{1,4}}(?:[{_NUMERAL}]\p{{Han}}{{1,4}})*$")
 _CAMPAIGN_END = regex.compile(r"(?:项目年|\p{Han}年|擂台赛|竞赛|赛|系列行动|专项行动|攻坚行动|行动|活动)$")
 _NOT_CAMPAIGN = regex.compile(r"(?:行动计划|行动方案|\d年|[一二三四五六七八九十]五)$")
@@ -127,8 +128,10 @@ def extract_mechanisms(text: str) -> list[Mention]:
             continue
         if len(q) < 3:
             continue
+        if _PACKAGE_FORMULA.match(q):
+            continue  # “五个十大”: a package of ten-item lists, a label
         if _FORMULA.match(q) and (_IMPLEMENT_BEFORE.search(before) or _AFTER_OK.match(after)
-                                  or after[:1] in "，,。；;、"):
+                                  or after[:1] in "，,。；;、" or before[-1:] in "，,。；;：:\n" or m.start() == 0):
             add(a, b, "mechanism.quoted", allow_in_book=True)
             continue
         formula_items = "、" in q and all(_FORMULA.match(x) for x in q.split("、"))
