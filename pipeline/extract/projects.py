@@ -72,6 +72,8 @@ _ADVERBIAL = frozenset({"高质量", "高标准", "高水平", "高起点", "全
 _NAMED_PROGRAMME = regex.compile(r"(?P<n>\p{Han}{4,14}?(?:工程|计划))(?![\p{Han}]{0,1}(?:书|奖|库))")
 _NOT_PROGRAMME = regex.compile(r"(?:行动计划|工作计划|实施计划|投资计划|发展计划|建设计划|年度计划|[、和及与])")
 _LEAD_WORKS_VERB = regex.compile(r"(?:改扩建|扩建|改建|新建|续建|开工|开建|建成|推进|加快)")
+# a works word right after a facility (…机场改扩建, …电厂扩建) belongs to the project name
+_WORKS_AFTER = regex.compile(r"(?:改扩建|扩建|迁建|改建)(?!工程|项目)")
 _NOUN_HEAD = frozenset({"工程", "计划"})
 _PAREN_BEFORE = regex.compile(r"[（(][^（()）\n，,。；;]{1,12}[）)]$")
 # a named works phase or type makes a long name specific (…气田开发项目, …疾病控制中心迁建项目)
@@ -419,7 +421,8 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
     route = "至" in name[1: -len(suffix) - 1] and suffix.endswith(("路", "铁", "速", "线", "际"))  # 日照至五莲铁路
     if not located and not specific and not route and not has_proper_name(core[: -len(suffix)], suffix):
         return []
-    return [(a, b, "project.suffix")]
+    works = _WORKS_AFTER.match(text, b)
+    return [(a, works.end() if works else b, "project.suffix")]  # 义乌机场改扩建: the works are the project
 
 
 def extract_projects(text: str) -> list[Mention]:
