@@ -238,6 +238,9 @@ def extract_mechanisms(text: str) -> list[Mention]:
     for m in _CAMPAIGN.finditer(text):
         seg_start = max(_clause_start(text, m.start()), m.start() - 20)
         a = seg_start + trim_left(text[seg_start: m.start()])
+        q = _QUOTE_BEFORE.search(text, max(0, a - 17), a) if text[a - 1: a] == "”" else None
+        if q:
+            a = q.start()  # “科创100”上市专项行动: the quoted word opens the name
         if _PACKAGE_LABEL.search(text, a, m.start()):
             continue  # …联建七大专项行动: a package of campaigns, not a named one
         if m.start() - a >= 2:

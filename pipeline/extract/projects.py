@@ -371,6 +371,16 @@ def _leading_region(name: str) -> list[str]:
     return []
 
 
+def _opens_with_place(stem: str) -> bool:
+    """Whether a name stem opens with a city or county short form followed by more words (怀化国际陆港:
+    jieba tags 怀化 a verb, so :func:`has_proper_name` misses it); ordinary-word forms are not places."""
+    from .. import regions as gz
+
+    stop = gz.short_stoplist()
+    return any(len(stem) - k >= 2 and stem[:k] not in stop and any(f.form == "short" for f in gz.candidates(stem[:k]))
+               for k in (2, 3))
+
+
 def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
     """Project names ending with the suffix match ``m`` (plus earlier items of its enumeration)."""
     suffix, b = m.group(0), m.end()
@@ -419,7 +429,8 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
     works = _SPECIFIC_WORKS.search(core) or _PHASE_INSIDE.search(core, 0, len(core) - len(suffix))
     specific = works is not None and works.start() >= 4
     route = "至" in name[1: -len(suffix) - 1] and suffix.endswith(("路", "铁", "速", "线", "际"))  # 日照至五莲铁路
-    if not located and not specific and not route and not has_proper_name(core[: -len(suffix)], suffix):
+    if (not located and not specific and not route and not has_proper_name(core[: -len(suffix)], suffix)
+            and not _opens_with_place(name[: -len(suffix)])):
         return []
     works = _WORKS_AFTER.match(text, b)
     return [(a, works.end() if works else b, "project.suffix")]  # 义乌机场改扩建: the works are the project
