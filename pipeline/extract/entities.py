@@ -47,7 +47,8 @@ _UNLISTED = regex.compile(
     r"(?=人民政府|人民代表大会|委员会|政协|人大|委(?![员]))")
 _NAME_TAGS_BAD = ("p", "r", "v", "c", "d", "u", "m", "q", "f", "t", "a")
 _DEICTIC_FIRST = set("全我本该各省市县区州这那此两")
-_CHAIN_STOP = regex.compile(r"[的和与及、在对把将等为是于从向就并且或]")
+# 等 closes a chain as a list word, not inside 高等/中等/初等 (安徽高等研究院 is one name)
+_CHAIN_STOP = regex.compile(r"[的和与及、在对把将为是于从向就并且或]|(?<![高中初平同均])等")
 _BOOK = regex.compile(r"《[^《》\n]{1,80}》")
 
 
