@@ -408,6 +408,11 @@ def _suffix_candidates(text: str, m) -> list[tuple[int, int, str]]:
                         out.append((x, y, "project.enumeration"))
                 return out
     a = clause + trim_left(seg)
+    paren = _PAREN_BEFORE.search(text, max(clause, a - 14), a) if a > clause and text[a - 1] in "）)" else None
+    if paren and paren.start() > clause:
+        a2 = clause + trim_left(text[clause: paren.start()])
+        if paren.start() - a2 >= 2:
+            a = a2  # 金华（义乌）中欧班列集结中心: a short parenthetical inside the name is stepped over
     inner = None
     for inner in _INNER_GENERIC.finditer(text, a, m.start()):
         pass
