@@ -205,12 +205,23 @@ def extract_mechanisms(text: str) -> list[Mention]:
         if _REFORM_AFTER.match(text, b + (text[b: b + 1] in "”\"")) and suffix != "模式":
             continue  # …制改革, and “标准地+承诺制”改革: a reform, not a mechanism
         joint = _JOINT.search(text, seg_start, m.start())
+        across = None
         if joint:
+            left = text[seg_start: joint.start()]
+            # 未来产业投入增长和风险分担机制: a short second part after 和 shares the first part's name
+            # (not 首问负责制和责任追究制, where the first part is a whole name)
+            if (joint.group(0) in "和及" and 2 <= m.start() - joint.end() <= 4
+                    and not left.endswith(("制", "模式"))):
+                lt = trim_left(left)
+                if len(left) - lt >= 4:  # 考核和激励机制 stays generic
+                    across = seg_start + lt
             seg_start = joint.end()
         seg = text[seg_start: m.start()]
         if not seg:
             continue
         a = seg_start + trim_left(seg)
+        if across is not None and a == seg_start:
+            a = across
         if m.start() - a < 2 and suffix in ("机制", "制度"):
             a = seg_start + _trim_keep_last_word(seg)  # 诉求全链条闭环解决机制: 解决 belongs to the name
         name = text[a:b]
