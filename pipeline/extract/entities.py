@@ -76,6 +76,7 @@ def _lex_res() -> dict[str, regex.Pattern]:
         "predicate": regex.compile(rf"(?:{alt('predicates')})"),
         "area": regex.compile(rf"(?:{alt('area_next')})"),
         "glued_prev": frozenset(lx.get("glued_prev", ())),
+        "zone": regex.compile(rf"(?:{alt('zone_heads')})"),
     }
 
 
@@ -206,6 +207,21 @@ def _after_glued_prefix(text: str, start: int) -> bool:
     return False
 
 
+_ZONE_VERBS = regex.compile(r"建设|打造|创建|争创|建成|申建|设立|发展|推进|提升|支持|承接|对接")
+
+
+def _in_zone_name(text: str, end: int) -> bool:
+    """Whether a short form opens the name of a zone, market or science facility (合肥滨湖科学城,
+    合肥法务区, 安徽科技大市场): such names are not administrative areas, and the place is fused in."""
+    res = _lex_res()
+    chain = _chain_after(text, end)
+    m = res["zone"].search(chain) if chain else None
+    if not m:
+        return False
+    part = chain[: m.start()]
+    return not (res["predicate"].search(part) or _ZONE_VERBS.search(part) or res["gov"].search(part))
+
+
 def _short_stands_alone(text: str, hit: _Hit, books) -> str | None:
     """Why a short form counts (a rule-id suffix), or None when it is fused into a name."""
     res = _lex_res()
@@ -220,6 +236,8 @@ def _short_stands_alone(text: str, hit: _Hit, books) -> str | None:
     if _inside_book_title(text, hit.start, hit.end, books):
         return None
     if _in_quoted_name(text, hit.start, hit.end) or _after_glued_prefix(text, hit.start):
+        return None
+    if _in_zone_name(text, hit.end):
         return None
     if _in_org_name(text, hit.end):
         return None
