@@ -109,6 +109,13 @@ def _clause_before(text: str, start: int, limit: int = 40) -> str:
     return window[cut.end():] if cut else window
 
 
+def _scaled_like(num: Num, other: Num) -> Num:
+    """A bare lower bound takes the scale of the bound that carries one (2-3万人 → 20000..30000)."""
+    if num.scale == 1 and other.scale > 1:
+        return Num(num.value * other.scale, num.approx, other.scale)
+    return num
+
+
 def _range(rule: Rule, g: dict) -> tuple[Num, Num | None] | None:
     """The number (and upper bound) of a match; a bare lower bound takes the upper bound's scale."""
     num = parse_number(g.get("num"), positional=False)
@@ -121,14 +128,12 @@ def _range(rule: Rule, g: dict) -> tuple[Num, Num | None] | None:
             lp = parse_number(last)
             if lp is None:
                 return None
-            if num.scale == 1 and lp.scale > 1:
-                num = Num(num.value * lp.scale, num.approx, lp.scale)
+            num = _scaled_like(num, lp)
         return num, None
     hi = parse_number(n2)
     if hi is None:
         return None
-    if num.scale == 1 and hi.scale > 1:
-        num = Num(num.value * hi.scale, num.approx, hi.scale)
+    num = _scaled_like(num, hi)
     if hi.value < num.value:
         return None  # not a range (e.g. 2019-5亿元 is not 2019 to 5)
     return num, hi
@@ -445,8 +450,7 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
         hi = parse_number(n2)
         if hi is None:
             return None
-        if num.scale == 1 and hi.scale > 1:
-            num = Num(num.value * hi.scale, num.approx, hi.scale)  # 2-3万人 → 20000..30000
+        num = _scaled_like(num, hi)  # 2-3万人 → 20000..30000
         if hi.value <= num.value:
             return None
     # classifier words that are really part of another word (3个月, 一次性, 两位数, 3万亿台阶)
