@@ -36,3 +36,22 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not 
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+_TOOLS: dict[str, object] = {}
+
+
+def shared_tool(name: str):
+    """A script of ../shared/tools (evaluate, corrupt, cer) imported as a module, once; the calling test
+    is skipped when ../shared is not beside this checkout."""
+    if name not in _TOOLS:
+        import importlib.util
+
+        path = SHARED / "tools" / f"{name}.py"
+        if not path.exists():
+            pytest.skip(f"../shared/tools/{name}.py is not beside this checkout")
+        spec = importlib.util.spec_from_file_location(f"shared_{name}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        _TOOLS[name] = mod
+    return _TOOLS[name]

@@ -6,14 +6,13 @@ matching as ``../shared/tools/evaluate.py`` (imported from there), so the figure
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, DEVCORPUS, GOLD, SHARED, needs_shared
+from conftest import CORPUS, DEVCORPUS, GOLD, SHARED, needs_shared, shared_tool
 from pipeline import regions
 from pipeline.docmeta import DocMeta, document_meta
 from pipeline.extract import extract_document
@@ -38,17 +37,10 @@ def texts(mentions, kind):
 
 # ---------------------------------------------------------------- accuracy against the gold files
 
-@lru_cache(maxsize=1)
-def _evaluate_module():
-    path = SHARED / "tools" / "evaluate.py"
-    spec = importlib.util.spec_from_file_location("shared_evaluate", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _scores(gold_dir: Path, docs_dir: Path) -> dict[str, float]:
-    ev = _evaluate_module()
+    ev = shared_tool("evaluate")
     tp = {k: 0 for k in KINDS}
     ng, npred = dict(tp), dict(tp)
     for gf in sorted(gold_dir.glob("*.json")):

@@ -2,7 +2,6 @@
 matching), span invariants, document-date resolution, and bounded time on hostile input."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import time
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, DEVCORPUS, GOLD, SHARED, dev_paths, needs_shared, seed_paths
+from conftest import CORPUS, DEVCORPUS, GOLD, SHARED, dev_paths, needs_shared, seed_paths, shared_tool
 from pipeline.extract.numeric import extract_numeric
 from pipeline.mention import Mention
 
@@ -18,14 +17,6 @@ NUMERIC = {"amount", "percent", "count", "quantity", "date"}
 SCORED = ("amount", "percent", "count")
 
 
-def _evaluate_module():
-    path = SHARED / "tools" / "evaluate.py"
-    if not path.exists():
-        pytest.skip("../shared/tools/evaluate.py is not beside this checkout")
-    spec = importlib.util.spec_from_file_location("shared_evaluate", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _normalized(path: Path) -> str:
@@ -44,7 +35,7 @@ def _predict(path: Path) -> list[dict]:
 
 
 def _score(gold_dir: Path, docs_dir: Path) -> dict:
-    ev = _evaluate_module()
+    ev = shared_tool("evaluate")
     tp = dict.fromkeys(SCORED, 0)
     ng = dict.fromkeys(SCORED, 0)
     np_ = dict.fromkeys(SCORED, 0)

@@ -2,13 +2,12 @@
 text broken with shared/tools/corrupt.py."""
 from __future__ import annotations
 
-import importlib.util
 import random
 import re
 
 import pytest
 
-from conftest import CORPUS, SHARED, seed_paths
+from conftest import CORPUS, seed_paths, shared_tool
 from pipeline.offsets import apply_edits
 from pipeline.repair import repair_mojibake, _ANNOT
 
@@ -101,21 +100,13 @@ def test_clean_text_gets_no_edits():
         assert edits == [], [(annotated[e.start - 3:e.end + 3], e.after) for e in edits]
 
 
-def _load_corrupt():
-    path = SHARED / "tools" / "corrupt.py"
-    if not path.exists():
-        pytest.skip("shared/tools/corrupt.py is not beside this checkout")
-    spec = importlib.util.spec_from_file_location("corrupt", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_generated_damage_mostly_repaired():
     """Text broken the seeds' way (from the clean seeds, not devcorpus) ends much closer to the reference."""
     pytest.importorskip("rapidfuzz")
     from rapidfuzz.distance import Levenshtein
-    corrupt = _load_corrupt()
+    corrupt = shared_tool("corrupt")
     src = _seed_text("001")
     before = after = 0
     for seed in range(3):
@@ -136,7 +127,7 @@ def test_false_full_stop_from_the_decoder(sentence, x, mark):
     the site's decoder marks or drops the lone lead byte, shows '。' and reads on one byte out of step.
     The run after it is re-aligned exactly; the lost character is one ending in A1 (without document
     context the model may take 小 for 省, so only its bytes are checked)."""
-    corrupt = _load_corrupt()
+    corrupt = shared_tool("corrupt")
     broken = corrupt.decode_like_site(sentence.encode("gbk"), mark)
     broken = "".join(chr(ord(c) - 0xFEE0) if "\uff01" <= c <= "\uff5e" else c for c in broken)
     expected = _ANNOT.sub("", sentence).replace("，", ",")
@@ -150,7 +141,7 @@ def test_false_full_stop_from_the_decoder(sentence, x, mark):
 def test_run_ending_in_a_letter_before_a_full_stop():
     """位 (CE BB) loses its lead byte: the run reads one byte out of step until 長's trail 4C shows as 'L'
     right before '。' (兩位數增長。 -> 兩粩翟鲩L。)."""
-    corrupt = _load_corrupt()
+    corrupt = shared_tool("corrupt")
     sentence = "網(wǎng)上說今年首次實現了兩位數增長。全市經濟穩中向好。"
     bs = sentence.encode("gbk")
     i = bs.index("位".encode("gbk"))
