@@ -85,7 +85,6 @@ def evaluate(pairs, show=0):
                 if not ok and shown < show:
                     print("REF :", rl[max(0, a - 6):b + 6])
                     print("DMG :", bl[max(0, a - 6):b + 12])
-                    sub = [e for e in edits if True]
                     j = al.find(rl[max(0, a - 6):a])
                     print("GOT :", al[j:j + (b - a) + 14] if j >= 0 else "?")
                     shown += 1

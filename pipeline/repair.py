@@ -801,7 +801,6 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
     text = ctx.text
     i = m.start()
     c = text[i]
-    prev = text[i - 1] if i else ""
     if c == "?":
         pm = _PINYIN_AFTER.match(text, i + 1)
         if pm:

@@ -29,7 +29,7 @@ def test_devcorpus_cer():
     pairs = _pairs()
     if not pairs:
         pytest.skip("devcorpus/broken is absent")
-    dist = total = raw_dist = 0
+    dist = total = 0
     per_file = {}
     for clean_p, broken_p in pairs:
         clean = canon(clean_p.read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from conftest import DEVCORPUS, SEEDS, needs_shared, seed_paths
+from conftest import DEVCORPUS, needs_shared, seed_paths
 from pipeline.dedupe import (MIN_EXACT_CHARS, MIN_NEAR_CHARS, DedupeIndex, find_duplicates, fold, numbers_agree,
                              shingle_hashes, signatures, similarity)
 from pipeline.normalize import normalize

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 from bisect import bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 import regex
