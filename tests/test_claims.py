@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import DEVCORPUS, ROOT, SEEDS, dev_paths, needs_shared, seed_paths
+from conftest import CORPUS, DEVCORPUS, ROOT, SEEDS, dev_paths, needs_shared, seed_paths
 from pipeline.claims import Claim, build_claims, document_parts, load_taxonomy, parse_period
 
 REVIEW = ROOT / "tests" / "fixtures" / "claims_review.yaml"
@@ -126,6 +126,49 @@ def test_metric_cases(case):
 ])
 def test_parse_period(phrase, doc_date, year, expected):
     assert parse_period(phrase, doc_date, year) == expected
+
+
+_PERIOD_PIECES = list("截至止到今去上本年以来目前为止时期间十一二三四五六七八九〇0123456789-—至~月份底末前个半下季度第全同期”，。")
+
+
+def _plain_periods(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    from pipeline.claims import _PERIOD_RE
+
+    return [m.span() for m in _PERIOD_RE.finditer(text, start, len(text) if end is None else end)]
+
+
+def _found_periods(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    from pipeline.claims import find_periods
+
+    return [(p.start, p.end) for p in find_periods(text, start, end)]
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.txt")) + dev_paths(), ids=lambda p: p.name)
+def test_period_scan_finds_what_the_pattern_finds(path):
+    """find_periods tries the period pattern only near anchor characters; it must find exactly what a plain
+    scan finds, over whole documents and over every sentence (the way build_claims calls it)."""
+    import re
+
+    from pipeline.normalize import normalize
+
+    text = normalize(path.read_bytes(), name=path.name).text
+    assert _found_periods(text) == _plain_periods(text) != []
+    for m in re.finditer(r"[^。！？!?\n]+", text):
+        assert _found_periods(text, *m.span()) == _plain_periods(text, *m.span())
+
+
+@pytest.mark.parametrize("phrase", ["截止到2019年12月份", "截至到目前", "十三五”时期", "2020年前十二个月",
+                                    "去年十一—十二月份", "今年第四季度", "2019年下半年", "年底前", "至今"])
+def test_period_scan_keeps_the_longest_leads(phrase):
+    text = "，" + phrase + "。"
+    assert _found_periods(text) == _plain_periods(text) == [(1, 1 + len(phrase))]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(st.sampled_from(_PERIOD_PIECES), max_size=40), st.integers(0, 40), st.integers(0, 40))
+def test_period_scan_on_any_text(text, a, b):
+    a, b = sorted((min(a, len(text)), min(b, len(text))))
+    assert _found_periods(text, a, b) == _plain_periods(text, a, b)
 
 
 def test_parse_period_rejects_text_without_a_period():
