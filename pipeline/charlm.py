@@ -137,6 +137,7 @@ class CharLM:
         self._memo: dict[tuple[str, str], float] = {}     # log P(b | h) without a document cache
         self._base: dict[str, float] = {}                 # P(b | a) of the model alone, by a + b
         self._log_uni: dict[str, float] = {}
+        self._lp2: dict[str, float] = {}                  # log P(b | a) without a document cache, by a + b
         self._pu: dict[str, float] = {}                    # p_uni by character
 
     def p_uni(self, c: str) -> float:
@@ -281,13 +282,43 @@ class CharLM:
         return v
 
     def score(self, text: str, left: str = "", cache: DocCache | None = None) -> float:
-        """Log probability of ``text`` following the context ``left`` (its last two characters; may be empty)."""
+        """Log probability of ``text`` following the context ``left`` (its last two characters; may be empty).
+
+        The sum of :meth:`logp` over the characters, in order (the same floats), read from the memo
+        directly; without a document cache P(b | h) depends on the last character of h only, so the
+        terms are memoized by that pair (``_lp2``)."""
         prev = left[-2:] if left else ""
         s = 0.0
-        logp = self.logp
+        if not text:
+            return s
+        if not prev:
+            c = text[0]
+            s += self.log_uni(c)
+            prev = c
+            text = text[1:]
+        if cache is None:
+            lp2 = self._lp2
+            if len(lp2) > MEMO_MAX:
+                lp2.clear()
+            get = lp2.get
+            a = prev[-1]
+            for c in text:
+                ab = a + c
+                v = get(ab)
+                if v is None:
+                    v = lp2[ab] = math.log(self.p(a, c))
+                s += v
+                a = c
+            return s
+        memo = self._memo_for(cache)
+        get = memo.get
         for c in text:
-            s += logp(prev, c, cache) if prev else self.log_uni(c)
-            prev = prev[-1:] + c
+            key = (prev, c)
+            v = get(key)
+            if v is None:
+                v = memo[key] = math.log(self.p(prev, c, cache))
+            s += v
+            prev = prev[-1] + c
         return s
 
     def is_common(self, c: str, threshold: float = 2e-6) -> bool:

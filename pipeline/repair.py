@@ -217,6 +217,7 @@ class _Ctx:
     ascii_punct: bool
     annotated: dict            # pinyin -> Counter of characters seen annotated that way in this document
     best: dict = field(default_factory=dict)   # memo of _best_char: (options, left, right) -> result
+    in_cache: dict = field(default_factory=dict)   # id(_OptInfo) -> (it, its options in the document cache)
 
     def score(self, s: str, left: str, right: str) -> float:
         """Log probability of ``s`` between its neighbours (two characters of context each side)."""
@@ -338,7 +339,12 @@ def _strip(s: str) -> str:
 
 def _best_char(ctx: _Ctx, options, left: str, right: str) -> tuple[str, float, float]:
     """Best single character among ``options`` between its neighbours (up to two characters each side,
-    so the document cache's trigrams count): (char, score, margin)."""
+    so the document cache's trigrams count): (char, score, margin).
+
+    The score of a candidate c is log P(c | left) + log P(r0 | last c) + log P(r1 | c r0), summed in that
+    order; the best is the first of the highest in ``options`` order, the margin its lead over the
+    second-highest score. Long option lists (a lost byte: up to ~190 characters) are pruned exactly
+    first (:func:`_contenders`): only candidates that can be best or second are scored."""
     left = left[-2:]
     right = right[:2]
     options = tuple(options)
@@ -346,13 +352,25 @@ def _best_char(ctx: _Ctx, options, left: str, right: str) -> tuple[str, float, f
     hit = ctx.best.get(key)
     if hit is not None:
         return hit
-    best, bs, second = "\ufffd", -1e9, -1e9
+    info = _options_info(ctx.lm, options)
+    if len(info.cs) <= _PRUNE_MIN:
+        out = _pick(_scores(ctx, info.cs, left, right))
+    else:
+        cs, sentinels = _contenders(ctx, info, left, right)
+        scored = _scores(ctx, cs, left, right)
+        out = _pick(scored)
+        if not _pruning_held(scored, sentinels):    # never seen; kept so that pruning can only be exact
+            out = _pick(_scores(ctx, info.cs, left, right))
+    ctx.best[key] = out
+    return out
+
+
+def _scores(ctx: _Ctx, cs, left: str, right: str) -> list[tuple[str, float]]:
+    """(c, log P(c | left) + log P(r0 | last c) + log P(r1 | c r0)) for each candidate, in order."""
     lm, cache = ctx.lm, ctx.cache
-    cs = list(dict.fromkeys(options))
     n = len(cs)
     last = left[-1:]
     r0, r1 = right[:1], right[1:2]
-    # log P(c | left) + log P(r0 | last c) + log P(r1 | c r0), summed in that order
     scores = lm.logps([left] * n, cs, cache) if left else [lm.log_uni(c) for c in cs]
     if r0:
         s2 = lm.logps([last + c for c in cs], [r0] * n, cache)
@@ -361,16 +379,119 @@ def _best_char(ctx: _Ctx, options, left: str, right: str) -> tuple[str, float, f
             scores = [s + t + u for s, t, u in zip(scores, s2, s3)]
         else:
             scores = [s + t for s, t in zip(scores, s2)]
-    for c, s in zip(cs, scores):
+    return list(zip(cs, scores))
+
+
+def _pick(scored) -> tuple[str, float, float]:
+    """(first best candidate, its score, its lead over the second-highest score) of (c, score) pairs."""
+    best, bs, second = "\ufffd", -1e9, -1e9
+    for c, s in scored:
         if s > bs:
             best, bs, second = c, s, bs
         elif s > second:
             second = s
-    out = ctx.best[key] = (best, bs, bs - second)
-    return out
+    return best, bs, bs - second
 
 
-def _lead_options(trail: int, prev_trail: int | None, py: str | None) -> list[str]:
+# ---------------------------------------------------------------- exact pruning of _best_char
+
+_PRUNE_MIN = 8          # option lists up to this long are scored whole
+
+
+@dataclass
+class _OptInfo:
+    """What :func:`_contenders` needs of one option list, computed once per list (and model)."""
+    lm: object
+    cs: tuple               # the options without repeats, in order
+    index: dict             # character -> position in ``cs``
+    classes: tuple          # (has in-word successors in the model, by falling unigram probability)
+    by_pu: tuple            # all of ``cs`` by falling unigram probability (when there is no right context)
+    pu: dict                # character -> unigram probability
+    succ: dict = field(default_factory=dict)   # a -> frozenset of options c with a bigram (a c) in the model
+    pred: dict = field(default_factory=dict)   # r -> frozenset of options c with a bigram (c r) in the model
+
+
+_OPT_INFO: dict[tuple, _OptInfo] = {}
+
+
+def _options_info(lm: charlm.CharLM, options: tuple) -> _OptInfo:
+    """The :class:`_OptInfo` of ``options`` (memoized per option list; lists of lost bytes recur)."""
+    info = _OPT_INFO.get(options)
+    if info is not None and info.lm is lm:
+        return info
+    if len(_OPT_INFO) > 4096:
+        _OPT_INFO.clear()
+    cs = tuple(dict.fromkeys(options))
+    index = {c: i for i, c in enumerate(cs)}
+    pu = {c: lm.p_uni(c) for c in cs}
+    order = sorted(cs, key=lambda c: (-pu[c], index[c]))
+    has_left = tuple(c for c in order if lm.left.get(c, 0))
+    no_left = tuple(c for c in order if not lm.left.get(c, 0))
+    info = _OPT_INFO[options] = _OptInfo(lm, cs, index, (has_left, no_left), tuple(order), pu)
+    return info
+
+
+def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The options that can be best or second-best between ``left`` and ``right``, in options order, and
+    the sentinels that show it (see :func:`_pruning_held`).
+
+    A *plain* option has no model bigram with the character before it (``left``) or after it (``r0``) and
+    does not occur in the document cache. Then every count in its three terms is zero, and its score is
+    a function of its unigram probability alone — increasing — given one more fact when there is a right
+    context: whether the model knows any bigram starting with it (which decides P(r0 | c)). So among the
+    plain options of one such class, only the two most probable (and any tied with the second) can be best
+    or second; the next one is scored too, as a sentinel. Every option that is not plain is scored."""
+    lm = ctx.lm
+    a, r0 = left[-1:], right[:1]
+    special: set = set()
+    if a:
+        s = info.succ.get(a)
+        if s is None:
+            bi = lm.bi
+            s = info.succ[a] = frozenset(c for c in info.cs if bi.get(a + c, 0))
+        special |= s
+    if r0:
+        s = info.pred.get(r0)
+        if s is None:
+            bi = lm.bi
+            s = info.pred[r0] = frozenset(c for c in info.cs if bi.get(c + r0, 0))
+        special |= s
+    if ctx.cache.n:
+        key = id(info)
+        s = ctx.in_cache.get(key)
+        if s is None or s[0] is not info:
+            uni = ctx.cache.uni
+            s = ctx.in_cache[key] = (info, frozenset(c for c in info.cs if uni.get(c, 0)))
+        special |= s[1]
+    keep = set(special)
+    sentinels = []
+    pu = info.pu
+    for cls in (info.classes if r0 else (info.by_pu,)):
+        taken = []
+        for c in cls:
+            if c in special:
+                continue
+            if len(taken) >= 2 and pu[c] != pu[taken[-1]]:
+                sentinels.append((taken[1], c))
+                keep.add(c)
+                break
+            taken.append(c)
+        keep.update(taken)
+    index = info.index
+    return sorted(keep, key=index.__getitem__), sentinels
+
+
+def _pruning_held(scored, sentinels) -> bool:
+    """Each sentinel (the most probable plain option left out of its class) scored below the class's
+    second: then so do all plain options after it, whose scores can only be lower."""
+    if not sentinels:
+        return True
+    sc = dict(scored)
+    return all(sc[s] < sc[second] for second, s in sentinels)
+
+
+@lru_cache(maxsize=4096)
+def _lead_options(trail: int, prev_trail: int | None, py: str | None) -> tuple[str, ...]:
     """Characters (U, trail) for a lost lead byte U; with a stray pinyin, (prev_trail, U) must read it."""
     out = []
     for u in range(0x81, 0xFF):
@@ -382,10 +503,11 @@ def _lead_options(trail: int, prev_trail: int | None, py: str | None) -> list[st
             if k is None or not annotatable(k) or reading(k) != py:
                 continue
         out.append(c)
-    return out
+    return tuple(out)
 
 
-def _trail_options(lead: int, py: str | None) -> list[str]:
+@lru_cache(maxsize=4096)
+def _trail_options(lead: int, py: str | None) -> tuple[str, ...]:
     """Characters (lead, V) for a lost trail byte V; with a stray pinyin, the character must read it."""
     out = []
     for v in range(0x40, 0xFF):
@@ -395,7 +517,7 @@ def _trail_options(lead: int, py: str | None) -> list[str]:
         if py is not None and (not annotatable(c) or reading(c) != py):
             continue
         out.append(c)
-    return out
+    return tuple(out)
 
 
 def _run_tokens(text: str, i: int, limit: int = MAX_RUN) -> list[tuple[int, bytes, bool]]:
@@ -534,6 +656,23 @@ def _variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int | No
     return out
 
 
+# the user-defined areas of GBK as (first-byte range, second-byte range) of the pair the decoder drops
+_GAP_PAIRS = ((range(0xAA, 0xB0), range(0xA1, 0xFF)), (range(0xF8, 0xFF), range(0xA1, 0xFF)),
+              (range(0xA1, 0xA8), range(0x40, 0xA1)))
+
+
+@lru_cache(maxsize=8192)
+def _with_lead(lead: int, trails: range) -> tuple[str, ...]:
+    """Characters (``lead``, t) for t in ``trails``, in byte order."""
+    return tuple(c for t in trails if (c := pair(lead, t)))
+
+
+@lru_cache(maxsize=8192)
+def _with_trail(trail: int, leads: range) -> tuple[str, ...]:
+    """Characters (u, ``trail``) for u in ``leads``, in byte order."""
+    return tuple(c for u in leads if (c := pair(u, trail)))
+
+
 def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int | None = None,
                   right: str = "", last_py: str | None = None) -> list[tuple[int, str]]:
     """Variants of a re-aligned run ``s`` with one pair dropped by the site's decoder (a user-defined
@@ -561,10 +700,9 @@ def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int 
         lead = b[o]                       # the character at k keeps its lead, its trail is x
         nxt = b[o + 1]                    # the shown trail was the lead of the character after y
         best = None
-        for xs_range, ys_range in ((range(0xAA, 0xB0), range(0xA1, 0xFF)), (range(0xF8, 0xFF), range(0xA1, 0xFF)),
-                                   (range(0xA1, 0xA8), range(0x40, 0xA1))):
-            c1s = [c for x in xs_range if (c := pair(lead, x))]
-            c2s = [c for y in ys_range if (c := pair(y, nxt))]
+        for xs_range, ys_range in _GAP_PAIRS:
+            c1s = _with_lead(lead, xs_range)
+            c2s = _with_trail(nxt, ys_range)
             if last_py and not last and o + 2 == len(b):
                 c2s = [c for c in c2s if annotatable(c) and reading(c) == last_py]
             if not c1s or not c2s:
@@ -733,7 +871,7 @@ def _split_pair(ctx: _Ctx, i: int, qpos: int | None, x_trail: int, second: int, 
     text = ctx.text
     start = qpos if qpos is not None else i
     left = _visible(text, start, -1, 2)
-    xs = [c for u in range(0x81, 0xFF) if (c := pair(u, x_trail)) and (optional_x or _is_han(c))]
+    xs = _lead_chars(x_trail, optional_x)
     out = []
     toks = _run_tokens(text, i + 1)
     after_run = toks[-1][0] + 1 if toks else i + 1
@@ -761,6 +899,12 @@ def _split_pair(ctx: _Ctx, i: int, qpos: int | None, x_trail: int, second: int, 
                 out.append(_Cand(start, end, _fw(x + g, ctx.ascii_punct), qpos is not None,
                                  note + how, penalty=penalty + cost))
     return out
+
+
+@lru_cache(maxsize=64)
+def _lead_chars(trail: int, any_char: bool) -> tuple[str, ...]:
+    """Characters (U, ``trail``) for every lead byte U; only Han characters unless ``any_char``."""
+    return tuple(c for u in range(0x81, 0xFF) if (c := pair(u, trail)) and (any_char or _is_han(c)))
 
 
 def _lost_annotated(ctx: _Ctx, i: int, end: int, py: str) -> list[_Cand]:
