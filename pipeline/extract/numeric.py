@@ -12,6 +12,7 @@ mentions never overlap each other (the longer span wins).
 from __future__ import annotations
 
 import calendar
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +39,19 @@ class Rule:
     kind: str
     regex: regex.Pattern
     spec: dict
+    #: the same pattern in the stdlib ``re`` when it compiles there: matching at one position costs
+    #: about half as much in ``re`` (per-call overhead, faster Match methods, a C ``groupdict``),
+    #: while ``regex`` scans a whole text faster. Anchored rules match with this one.
+    rx: re.Pattern | regex.Pattern | None = None
+
+
+def _stdlib(pattern: regex.Pattern) -> re.Pattern | regex.Pattern:
+    """``pattern`` compiled by the stdlib ``re`` when its syntax allows (same expanded source,
+    same Unicode semantics for the classes the rules use), else ``pattern`` itself."""
+    try:
+        return re.compile(pattern.pattern)
+    except re.error:
+        return pattern
 
 
 @lru_cache(maxsize=None)
@@ -46,7 +60,7 @@ def numeric_rules() -> tuple[Rule, ...]:
     out = []
     for kind in KIND_FILES:
         for spec in load_rules(kind):
-            out.append(Rule(spec["id"], kind, spec["regex"], spec))
+            out.append(Rule(spec["id"], kind, spec["regex"], spec, _stdlib(spec["regex"])))
     return tuple(out)
 
 
@@ -74,12 +88,16 @@ def _groupindex(pattern: regex.Pattern) -> dict[str, int]:
 
 
 _GROUPNAMES: dict[regex.Pattern, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+_RE_MATCH = re.Match
 
 
-def _groups(m: regex.Match) -> dict[str, str | None]:
-    """All named groups of ``m`` as a dict — like ``m.groupdict()``, which costs about three times
-    more in ``regex`` (one by-index call, names cached per pattern; named lookups one at a time cost
-    more than this for the five or six groups a builder reads)."""
+def _groups(m: regex.Match | re.Match) -> dict[str, str | None]:
+    """All named groups of ``m`` as a dict. A stdlib match has a fast C ``groupdict``; in ``regex``
+    ``m.groupdict()`` costs about three times more than one by-index call with the names cached per
+    pattern (named lookups one at a time cost more than this for the five or six groups a builder
+    reads)."""
+    if type(m) is _RE_MATCH:
+        return m.groupdict()
     cached = _GROUPNAMES.get(m.re)
     if cached is None:
         gi = _groupindex(m.re)
@@ -665,11 +683,52 @@ def _anchored() -> tuple[regex.Pattern, regex.Pattern, dict[str, tuple[tuple[Rul
 
 
 @lru_cache(maxsize=None)
-def _scanning() -> tuple[tuple[Rule, tuple[str, ...]], ...]:
-    """The rules that scan the whole text (not number-led), each with its ``requires`` literals: a rule
-    that declares them runs only on a text holding one (a ``str`` search is far cheaper than a scan)."""
-    return tuple((r, tuple(str(w) for w in r.spec.get("requires") or ()))
-                 for r in numeric_rules() if r.spec.get("anchor") != "number")
+def _scanning() -> tuple[tuple[Rule, tuple[str, ...], re.Pattern | None, tuple[int, int] | None], ...]:
+    """The rules that scan the text (not number-led), each with its ``requires`` literals, a search
+    for them and its ``window``.
+
+    A rule that declares ``requires`` runs only on a text holding one of them (a ``str`` search is
+    far cheaper than a scan). One that also declares ``window: [before, length]`` — every match holds
+    a required word starting at most ``before`` characters after the match start, and is at most
+    ``length`` characters long — is run only on the stretches of text around those words.
+    """
+    out = []
+    for r in numeric_rules():
+        if r.spec.get("anchor") == "number":
+            continue
+        needs = tuple(str(w) for w in r.spec.get("requires") or ())
+        window = r.spec.get("window")
+        if window is not None:
+            if not needs or len(window) != 2:
+                raise ValueError(f"rule {r.id}: a `window` needs `requires` words and [before, length]")
+            window = (int(window[0]), int(window[1]))
+        finder = re.compile("|".join(re.escape(w) for w in sorted(needs, key=len, reverse=True))) if window else None
+        out.append((r, needs, finder, window))
+    return tuple(out)
+
+
+def _windows(text: str, finder: re.Pattern, before: int, length: int) -> list[tuple[int, int]]:
+    """Disjoint stretches of ``text`` that hold every match of a windowed rule (see :func:`_scanning`).
+
+    A match starting at ``s`` holds a required word at ``h`` with ``s <= h <= s + before`` and ends by
+    ``s + length``, so it lies inside ``[h - before, h + length]``. Overlapping stretches are merged, so
+    scanning each one finds exactly the matches a scan of the whole text finds.
+    """
+    n = len(text)
+    spans: list[tuple[int, int]] = []
+    lo = hi = -1
+    for hit in finder.finditer(text):
+        h = hit.start()
+        a = h - before if h > before else 0
+        if a <= hi:
+            hi = h + length
+        else:
+            if hi >= 0:
+                spans.append((lo, min(hi, n)))
+            lo, hi = a, h + length
+    if hi >= 0:
+        spans.append((lo, min(hi, n)))
+    return spans
 
 
 @lru_cache(maxsize=None)
@@ -694,16 +753,21 @@ def candidates(text: str, *, doc_date: str | None = None) -> list[dict]:
     翻一番, dates) have literal words the regex engine finds quickly and scan the text.
     """
     out: list[dict] = []
-    for rule, needs in _scanning():
-        if needs and not any(w in text for w in needs):
+    for rule, needs, finder, window in _scanning():
+        if window:
+            spans = _windows(text, finder, *window)
+        elif needs and not any(w in text for w in needs):
             continue
+        else:
+            spans = ((0, len(text)),)
         build = BUILDERS[rule.kind]
-        for m in rule.regex.finditer(text):
-            if m.end() == m.start() or not _checks(rule, text, m, m.start(), m.end()):
-                continue
-            mention = build(rule, m, text, doc_date)
-            if mention is not None:
-                out.append(mention)
+        for lo, hi in spans:
+            for m in rule.regex.finditer(text, lo, hi):
+                if m.end() == m.start() or not _checks(rule, text, m, m.start(), m.end()):
+                    continue
+                mention = build(rule, m, text, doc_date)
+                if mention is not None:
+                    out.append(mention)
     number, prefix, by_char = _anchored()
     last_chars = _prefix_last_chars()
     n = len(text)
@@ -732,7 +796,7 @@ def candidates(text: str, *, doc_date: str | None = None) -> list[dict]:
                     continue
             build = BUILDERS[rule.kind]
             for st in starts:
-                m = rule.regex.match(text, st)
+                m = rule.rx.match(text, st)
                 if m is None or m.end() == m.start() or not _checks(rule, text, m, m.start(), m.end()):
                     continue
                 mention = build(rule, m, text, doc_date)
