@@ -35,7 +35,7 @@ import yaml
 from .. import regions as gz
 from .. import rules_dir
 from ..mention import Mention
-from ..segment import cut, posseg
+from ..segment import backend_name, cut, posseg
 
 __all__ = ["extract_entities", "extract_regions", "name_lexicons"]
 
@@ -277,77 +277,36 @@ def _resolve_in_chain(forms, prev: Mention | None, hit: _Hit):
     return inside[0] if len(inside) == 1 else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A gazetteer hit that passed every test that does not depend on the document's region."""
+
+    hit: _Hit
+    full: bool
+    forms: tuple  # the forms of the hit's type (full or short)
+    rule: str
+    mention: Mention | None = None  # the final mention of an unlisted government name (no resolution needed)
+
+
 def extract_regions(text: str, meta=None) -> list[Mention]:
     """Region mentions in normalized ``text`` (see the module docstring for the rules)."""
-    hits = _scan(text)
-    unlisted = _unlisted_names(text)
-    if unlisted:
-        extra = []
-        for name in sorted(unlisted):
-            i = text.find(name)
-            while i >= 0:
-                extra.append(_Hit(i, i + len(name), name, ()))
-                i = text.find(name, i + len(name))
-        taken = [(h.start, h.end) for h in extra]
-        hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in taken)] + extra
-        hits.sort(key=lambda h: h.start)
-    stop = gz.short_stoplist()
-    books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
-    starts = {h.start for h in hits if h.text not in stop}
-    ends = {h.end for h in hits if h.text not in stop}
+    cands, hit_context, full_codes = _region_candidates(text, backend_name())
 
     # Context: the document's region, then every unambiguous full form and province/city short form.
-    context: list[str] = []
     home = getattr(meta, "region_adcode", None) if meta is not None else None
-    if home:
-        context += list(gz.ancestors(home))
-    full_codes: set[str] = set()
-    for h in hits:
-        if not h.forms:
-            continue
-        f = gz.resolve(h.forms, None)
-        if f is None:
-            continue
-        r = f.region
-        if h.is_full or (r.level in ("province", "city") and h.text not in stop):
-            if r.adcode:
-                context += list(gz.ancestors(r.adcode))
-                if h.is_full:
-                    full_codes.add(r.adcode)
-            elif r.province_adcode:
-                context.append(r.province_adcode)
-    context = list(dict.fromkeys(context))
+    context = list(dict.fromkeys(list(gz.ancestors(home)) + list(hit_context))) if home else list(hit_context)
 
     home_ctx = gz.ancestors(home) if home else ()
     # a provincial report names its own counties bare (宜川、平利等5个县区; 推动石屏申报历史文化名城)
     home_province = home if home and getattr(meta, "region_level", None) == "province" else None
     out: list[Mention] = []
-    for h in hits:
+    for c in cands:
+        if c.mention is not None:
+            out.append(c.mention)
+            continue
         prev = out[-1] if out else None
-        if not h.forms:  # an unlisted government name (天城县)
-            if _in_org_name(text, h.end):
-                continue
-            level = "county" if h.text.endswith(("县", "区")) else "city"
-            out.append(Mention(kind="region", text=h.text, start=h.start, end=h.end,
-                               rule="region.unlisted", level=level))
-            continue
-        full = h.is_full
-        forms = [f for f in h.forms if f.form == ("full" if full else "short")]
-        if not full and h.text in stop:
-            continue
-        # a neighbouring place name is a word boundary (山西太原 → 山西 + 太原)
-        hit_bounds = frozenset(({h.start} & ends) | ({h.end} & starts))
-        if not _token_aligned(text, h.start, h.end, hit_bounds) and not (full and len(h.text) >= 3):
-            continue
-        if full:
-            if _in_org_name(text, h.end):
-                continue
-            rule = "region.new_area" if any(f.region.level == "new_area" for f in forms) else "region.full_form"
-        else:
-            why = _short_stands_alone(text, h, books)
-            if why is None:
-                continue
-            rule = "region.dateline" if why == "dateline" else "region.short_form"
+        h, full, forms, rule = c.hit, c.full, c.forms, c.rule
+        if not full:
             # a bare county name needs its city/province in context or its full form in the text
             plausible = [f for f in forms if f.region.level != "county"
                          or f.region.adcode in full_codes
@@ -371,6 +330,80 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
         out.append(Mention(kind="region", text=h.text, start=h.start, end=h.end, rule=rule,
                            adcode=r.adcode, level=r.level))
     return out
+
+
+@lru_cache(maxsize=4)
+def _region_candidates(text: str, backend: str) -> tuple[tuple[_Candidate, ...], tuple[str, ...], frozenset[str]]:
+    """The part of :func:`extract_regions` that does not depend on the document's region, once per text.
+
+    :func:`pipeline.docmeta.document_meta` reads the regions of a text without its meta and extraction
+    reads them again with it; the gazetteer scan, the segmenter checks and the name tests are the same
+    both times. Returns the candidates in text order, the context codes the hits give (before the home
+    region's) and the codes written in full. ``backend`` (the segmenter) is part of the key.
+    """
+    hits = _scan(text)
+    unlisted = _unlisted_names(text)
+    if unlisted:
+        extra = []
+        for name in sorted(unlisted):
+            i = text.find(name)
+            while i >= 0:
+                extra.append(_Hit(i, i + len(name), name, ()))
+                i = text.find(name, i + len(name))
+        taken = [(h.start, h.end) for h in extra]
+        hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in taken)] + extra
+        hits.sort(key=lambda h: h.start)
+    stop = gz.short_stoplist()
+    books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]
+    starts = {h.start for h in hits if h.text not in stop}
+    ends = {h.end for h in hits if h.text not in stop}
+
+    context: list[str] = []
+    full_codes: set[str] = set()
+    for h in hits:
+        if not h.forms:
+            continue
+        f = gz.resolve(h.forms, None)
+        if f is None:
+            continue
+        r = f.region
+        if h.is_full or (r.level in ("province", "city") and h.text not in stop):
+            if r.adcode:
+                context += list(gz.ancestors(r.adcode))
+                if h.is_full:
+                    full_codes.add(r.adcode)
+            elif r.province_adcode:
+                context.append(r.province_adcode)
+
+    out: list[_Candidate] = []
+    for h in hits:
+        if not h.forms:  # an unlisted government name (天城县)
+            if _in_org_name(text, h.end):
+                continue
+            level = "county" if h.text.endswith(("县", "区")) else "city"
+            out.append(_Candidate(h, True, (), "region.unlisted",
+                                  Mention(kind="region", text=h.text, start=h.start, end=h.end,
+                                          rule="region.unlisted", level=level)))
+            continue
+        full = h.is_full
+        forms = tuple(f for f in h.forms if f.form == ("full" if full else "short"))
+        if not full and h.text in stop:
+            continue
+        # a neighbouring place name is a word boundary (山西太原 → 山西 + 太原)
+        hit_bounds = frozenset(({h.start} & ends) | ({h.end} & starts))
+        if not _token_aligned(text, h.start, h.end, hit_bounds) and not (full and len(h.text) >= 3):
+            continue
+        if full:
+            if _in_org_name(text, h.end):
+                continue
+            rule = "region.new_area" if any(f.region.level == "new_area" for f in forms) else "region.full_form"
+        else:
+            why = _short_stands_alone(text, h, books)
+            if why is None:
+                continue
+            rule = "region.dateline" if why == "dateline" else "region.short_form"
+        out.append(_Candidate(h, full, forms, rule))
+    return tuple(out), tuple(dict.fromkeys(context)), frozenset(full_codes)
 
 
 def _drop_fused_short_forms(found: list[Mention], names: list[Mention]) -> list[Mention]:

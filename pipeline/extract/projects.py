@@ -122,9 +122,13 @@ def _has_word():
 
 @lru_cache(maxsize=1)
 def _stop_patterns():
+    """``(long stops, compound pattern, long stops by first character)``; each tuple longest word first."""
     long_stops = tuple(sorted((w for w in lexicon("stop_verbs") if len(w) >= 2), key=lambda w: (-len(w), w)))
     compound = regex.compile(r"\p{Han}(?:" + "|".join(map(regex.escape, long_stops)) + r")$")
-    return long_stops, compound
+    by_first: dict[str, tuple[str, ...]] = {}
+    for w in long_stops:
+        by_first[w[0]] = by_first.get(w[0], ()) + (w,)
+    return long_stops, compound, by_first
 
 
 @lru_cache(maxsize=1)
@@ -147,7 +151,7 @@ def trim_left(segment: str) -> int:
     floor = max(floor, cut_at + 1)
     words = posseg(segment)
     stops = lexicon("stop_verbs")
-    long_stops, compound_re = _stop_patterns()
+    long_stops, compound_re, stops_by_first = _stop_patterns()
     pos = len(segment)
     for i in range(len(words) - 1, -1, -1):
         w, tag = words[i]
@@ -179,7 +183,7 @@ def trim_left(segment: str) -> int:
     pos = max(pos, floor)
     # a listed verb left at the very start (建设绵遂资内铁路 after 开工) is not part of the name
     while pos < len(segment):
-        head = next((w for w in _stop_patterns()[0] if segment.startswith(w, pos)), None)
+        head = next((w for w in stops_by_first.get(segment[pos], ()) if segment.startswith(w, pos)), None)
         if head is None or len(segment) - pos - len(head) < 2:
             break
         pos += len(head)
