@@ -1,4 +1,4 @@
-"""End-to-end ingest benchmark: throughput (chars/s per core), where the time goes, peak memory, engines.
+"""End-to-end ingest benchmark: throughput (chars/s per core and per CPU-second), start-up, peak memory, engines.
 
 The corpus is the seed reports and ../shared/devcorpus, each copied ``--scale`` times (default ×200) with
 variations so every copy is a distinct document: every number is redrawn (same number of digits) and
@@ -7,17 +7,22 @@ region names are rotated through others of the same level. It is generated into 
 Every measurement runs ``pipeline.store.ingest_paths`` into a fresh database in a fresh Python process,
 so peak resident memory (the writer process and, separately, its largest worker) is measured cleanly:
 
-1. a profile — one process, one worker, the base documents ×``--profile-scale``, each stage (read, normalize,
+1. start-up — what one worker pays before its first document, in a fresh process: the imports, the rule
+   tables (OpenCC, rules, gazetteer, jieba), the NER model, the mojibake repair's character model;
+2. a profile — one process, one worker, the base documents ×``--profile-scale``, each stage (read, normalize,
    meta, extract, claims, search tokens, write) under its own cProfile: seconds per stage and its top
    functions by own time;
-2. throughput of the whole corpus with the local engine at 1 and 2 workers, and with the Dask engine on a
-   2-worker LocalCluster — chars/s, chars/s per core (÷ worker processes) and chars per CPU-second (all
-   processes' user+sys time, the figure that does not depend on what else runs on the machine);
-3. peak memory at 1× (a tenth of the corpus) and 10× (the whole corpus) with 2 local workers: flat means
-   the stream holds nothing of the corpus.
+3. throughput **rules only** (``--no-model``) of the whole corpus with the local engine at 1 and 2 workers and
+   with the Dask engine on a 2-worker LocalCluster, plus 1 worker on the clean devcorpus copies alone —
+   chars/s, chars/s per core (÷ worker processes) and chars per CPU-second (all processes' user+sys time,
+   the figure that does not depend on what else runs on the machine);
+4. throughput **with the NER model** (the ``gongbao ingest`` default), on ×``--model-scale`` (default a tenth
+   of ``--scale``: the model costs ~5× the rules), local 2 workers and Dask 2 workers;
+5. peak memory at 1× (a tenth of the corpus) and 10× (the whole corpus) with 2 local workers, rules only
+   and with the model: flat means the stream holds nothing of the corpus.
 
-    .venv/bin/python benchmarks/bench_ingest.py                  # ×200: long (hours on one slow core)
-    .venv/bin/python benchmarks/bench_ingest.py --scale 10       # a few minutes
+    .venv/bin/python benchmarks/bench_ingest.py                  # ×200: ~10-15 min on 2 quiet cores
+    .venv/bin/python benchmarks/bench_ingest.py --scale 10       # ~1-2 min
     .venv/bin/python benchmarks/bench_ingest.py --scale 10 --skip dask profile
 """
 from __future__ import annotations
@@ -54,15 +59,16 @@ _DIGITS_RE = re.compile(r"[0-9]+")
 RUN = r"""
 import json, os, resource, sys, time
 from pipeline.store import ingest_paths
-src, db, workers, engine = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+src, db, workers, engine, model = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5] == "model"
 t = time.perf_counter()
-s = ingest_paths([src], db, workers=workers, engine=engine)
+s = ingest_paths([src], db, workers=workers, engine=engine, use_model=model)
 seconds = time.perf_counter() - t
 t = time.perf_counter()
-again = ingest_paths([src], db, workers=workers, engine=engine)
+again = ingest_paths([src], db, workers=workers, engine=engine, use_model=model)
 rerun = time.perf_counter() - t
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"docs": s.documents, "chars": s.chars, "errors": len(s.errors), "seconds": seconds,
+print(json.dumps({"docs": s.documents, "chars": s.chars, "errors": s.n_errors, "seconds": seconds,
+                  "first_error": f"{s.errors[0].path}: [{s.errors[0].stage}] {s.errors[0].message}" if s.errors else None,
                   "rerun_seconds": rerun, "rerun_unchanged": again.unchanged,
                   "cpu_seconds": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
                   "writer_peak_mb": me.ru_maxrss / 1024, "worker_peak_mb": kids.ru_maxrss / 1024}))
@@ -97,10 +103,14 @@ def vary(text: str, copy: int, rng: random.Random) -> str:
     return _DIGITS_RE.sub(number, _REGION_RE.sub(region, text))
 
 
-def make_corpus(dest: Path, scale: int, seed: int = 200) -> tuple[int, int]:
-    """Write ``scale`` varied copies of every base document under ``dest``; returns (documents, chars)."""
+def make_corpus(dest: Path, scale: int, seed: int = 200, clean_only: bool = False) -> tuple[int, int]:
+    """Write ``scale`` varied copies of every base document under ``dest``; returns (documents, chars).
+
+    ``clean_only``: the undamaged devcorpus documents only (no seed needs the mojibake repair).
+    """
     rng = random.Random(seed)
-    texts = [(p.stem, p.read_bytes().decode("utf-8", errors="surrogateescape")) for p in base_documents()]
+    bases = [p for p in base_documents() if not clean_only or p.parent.name == "devcorpus"]
+    texts = [(p.stem, p.read_bytes().decode("utf-8", errors="surrogateescape")) for p in bases]
     n = chars = 0
     for copy in range(scale):
         sub = dest / f"{copy:04d}"
@@ -177,90 +187,181 @@ def profile(src: Path, db: Path, top: int = 8) -> None:
             print(f"{tt:>7.2f} {ct:>7.2f} {nc:>8}  {fn} ({where}:{line})")
 
 
+# ----------------------------------------------------------------------------------------- start-up
+
+STARTUP = r"""
+import json, resource, sys, time
+def rss():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) / 1024 for l in f if l.startswith("VmRSS"))
+out, t = [], time.process_time()
+def step(what):
+    global t
+    now = time.process_time()
+    out.append((what, now - t, rss()))
+    t = time.process_time()
+step("interpreter")
+import pipeline.store, pipeline.process
+step("import pipeline.store, pipeline.process")
+from pipeline.process import warm_up
+def warm(**kw):
+    err = warm_up(**kw)
+    if err is not None:
+        sys.exit(f"warm-up failed: {err}")
+warm(use_model=False)
+step("rule tables: OpenCC, rules, gazetteer, jieba")
+warm(use_model=True)
+step("+ NER model (spaCy)")
+warm(use_model=True, damaged=True)
+step("+ mojibake repair's character model")
+print(json.dumps({"steps": out, "pandas": "pandas" in sys.modules}))
+"""
+
+
+def startup() -> None:
+    """What a worker pays before its first document, measured in a fresh process (CPU seconds, RSS)."""
+    out = subprocess.run([sys.executable, "-c", STARTUP], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"start-up measurement failed:\n{out.stderr[-3000:]}")
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print("\n## Worker start-up (fresh process)\n")
+    print(f"{'step':<46} {'CPU s':>6} {'RSS MB':>7}")
+    for what, cpu, rss in r["steps"]:
+        print(f"{what:<46} {cpu:>6.2f} {rss:>7.0f}")
+    total = sum(c for _, c, _ in r["steps"][1:])
+    rules = sum(c for _, c, _ in r["steps"][1:3])
+    print(f"rules only: {rules:.2f} CPU s; everything: {total:.2f} CPU s"
+          + ("" if not r["pandas"] else "  (pandas got imported: it should not be)"))
+
+
 # ----------------------------------------------------------------------------------------- measure
 
-def run(src: Path, db: Path, workers: int, engine: str = "local") -> dict:
+def run(src: Path, db: Path, workers: int, engine: str = "local", model: bool = False) -> dict:
     """One ingest in a fresh process; its figures as a dict."""
-    out = subprocess.run([sys.executable, "-c", RUN, str(src), str(db), str(workers), engine], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", RUN, str(src), str(db), str(workers), engine,
+                          "model" if model else "rules"], cwd=ROOT, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"ingest ({engine}, {workers} workers) failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+HEADER = (f"{'run':<30} {'docs':>6} {'chars':>11} {'seconds':>8} {'chars/s':>10} {'/core':>10} "
+          f"{'/CPU-s':>10} {'rerun s':>7} {'writer MB':>9} {'worker MB':>9}")
+
+
 def report(label: str, workers: int, r: dict) -> None:
     rate = r["chars"] / r["seconds"]
     per_cpu = r["chars"] / r["cpu_seconds"] if r["cpu_seconds"] else 0
-    print(f"{label:<22} {r['docs']:>6} {r['chars']:>11,} {r['seconds']:>8.1f} {rate:>10,.0f} "
+    print(f"{label:<30} {r['docs']:>6} {r['chars']:>11,} {r['seconds']:>8.1f} {rate:>10,.0f} "
           f"{rate / workers:>10,.0f} {per_cpu:>10,.0f} {r['rerun_seconds']:>7.1f} "
           f"{r['writer_peak_mb']:>9.0f} {r['worker_peak_mb']:>9.0f}"
-          + (f"  ({r['errors']} errors)" if r["errors"] else ""))
+          + (f"  ({r['errors']} errors; first: {r['first_error']})" if r["errors"] else ""), flush=True)
+
+
+def _have_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def throughput(title: str, plan, model: bool, skip) -> dict:
+    """Run each ``(label, corpus, workers, engine)`` of ``plan``; print the table; return label → (workers, r)."""
+    print(f"\n## {title}\n\n{HEADER}", flush=True)
+    results = {}
+    for label, src, workers, engine in plan:
+        if engine in skip:
+            continue
+        if engine == "dask" and not _have_dask():
+            print(f"{label:<30} skipped: dask[distributed] is not installed")
+            continue
+        r = run(src, src.with_suffix(f".{engine}{workers}{'m' if model else ''}.db"), workers, engine, model)
+        results[label] = (workers, r)
+        report(label, workers, r)
+    return results
+
+
+def memory(label: str, one: dict, ten: dict, scales: tuple[int, int]) -> float:
+    """Print the 1× and 10× rows and their ratio; returns the largest peak (MB)."""
+    report(f"{label} 1× (×{scales[0]})", 2, one)
+    report(f"{label} 10× (×{scales[1]})", 2, ten)
+    peak = max(ten["writer_peak_mb"], ten["worker_peak_mb"])
+    print(f"  peak RSS 10× / 1×: writer {ten['writer_peak_mb'] / one['writer_peak_mb']:.2f}, "
+          f"worker {ten['worker_peak_mb'] / one['worker_peak_mb']:.2f}; largest {peak:.0f} MB "
+          f"(target ≤ {TARGET_PEAK_MB} MB: {'met' if peak <= TARGET_PEAK_MB else 'NOT met'})")
+    return peak
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=int, default=200, help="copies of each base document (default 200)")
+    ap.add_argument("--model-scale", type=int, help="copies for the runs with the NER model (default scale/10)")
     ap.add_argument("--profile-scale", type=int, default=2, help="copies for the profiled run (default 2)")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["profile", "local", "dask", "memory"],
-                    help="parts to leave out")
+    ap.add_argument("--skip", nargs="*", default=[],
+                    choices=["startup", "profile", "local", "dask", "model", "memory"], help="parts to leave out")
     ap.add_argument("--profile-dir", type=Path, help=argparse.SUPPRESS)  # internal: profile this corpus only
     args = ap.parse_args(argv)
     if args.profile_dir:
         profile(args.profile_dir, args.profile_dir.with_suffix(".db"))
         return
+    skip = set(args.skip)
+    small_scale = max(1, args.scale // 10)
+    model_scale = args.model_scale or small_scale
+    model_small = max(1, model_scale // 10)
     bases = base_documents()
-    print(f"# Ingest benchmark: {len(bases)} base documents ×{args.scale}; "
+    t_start = time.perf_counter()
+    print(f"# Ingest benchmark: {len(bases)} base documents ×{args.scale} (with the model ×{model_scale}); "
           f"{len(__import__('os').sched_getaffinity(0))} cores available; load average "
-          f"{open('/proc/loadavg').read().split()[0] if Path('/proc/loadavg').exists() else '?'}")
+          f"{open('/proc/loadavg').read().split()[0] if Path('/proc/loadavg').exists() else '?'}", flush=True)
+    if "startup" not in skip:
+        startup()
     with tempfile.TemporaryDirectory(prefix="gongbao-bench-") as tmp:
         tmp = Path(tmp)
-        if "profile" not in args.skip:
+        if "profile" not in skip:
             make_corpus(tmp / "profile", args.profile_scale, seed=7)
             # in its own process: this one stays small, so the processes it starts report their own peak
             # memory (Linux carries a parent's peak RSS at fork into the child's ru_maxrss, even across exec)
             subprocess.run([sys.executable, __file__, "--profile-dir", str(tmp / "profile")], cwd=ROOT, check=True)
-        src = tmp / "corpus"
-        t = time.perf_counter()
+        src, clean, small = tmp / "corpus", tmp / "clean", tmp / "small"
         n, chars = make_corpus(src, args.scale)
-        print(f"\n## Throughput: {n} documents, {chars:,} characters "
-              f"(generated in {time.perf_counter() - t:.1f} s)\n")
-        print(f"{'run':<22} {'docs':>6} {'chars':>11} {'seconds':>8} {'chars/s':>10} {'/core':>10} "
-              f"{'/CPU-s':>10} {'rerun s':>7} {'writer MB':>9} {'worker MB':>9}")
-        results = {}
-        plan = [("local, 1 worker", 1, "local"), ("local, 2 workers", 2, "local"),
-                ("dask LocalCluster, 2", 2, "dask")]
-        for label, workers, engine in plan:
-            if engine in args.skip or (engine == "local" and "local" in args.skip):
-                continue
-            if engine == "dask":
-                try:
-                    import distributed  # noqa: F401
-                except ImportError:
-                    print(f"{label:<22} skipped: dask[distributed] is not installed")
-                    continue
-            r = run(src, tmp / f"{engine}-{workers}.db", workers, engine)
-            results[label] = (workers, r)
-            report(label, workers, r)
-        if "memory" not in args.skip:
-            small = tmp / "small"
-            make_corpus(small, max(1, args.scale // 10))
-            print(f"\n## Peak memory, 2 local workers: 1× = ×{max(1, args.scale // 10)}, 10× = ×{args.scale}\n")
-            print(f"{'run':<22} {'docs':>6} {'chars':>11} {'seconds':>8} {'chars/s':>10} {'/core':>10} "
-                  f"{'/CPU-s':>10} {'rerun s':>7} {'writer MB':>9} {'worker MB':>9}")
-            one = run(small, tmp / "small.db", 2)
-            report("1× corpus", 2, one)
-            ten = results["local, 2 workers"][1] if "local, 2 workers" in results else run(src, tmp / "ten.db", 2)
-            report("10× corpus", 2, ten)
-            peak = max(ten["writer_peak_mb"], ten["worker_peak_mb"])
-            print(f"\npeak RSS 10× / 1×: writer {ten['writer_peak_mb'] / one['writer_peak_mb']:.2f}, "
-                  f"worker {ten['worker_peak_mb'] / one['worker_peak_mb']:.2f}; "
-                  f"largest {peak:.0f} MB (target ≤ {TARGET_PEAK_MB} MB: "
-                  f"{'met' if peak <= TARGET_PEAK_MB else 'NOT met'})")
-        best = max((r["chars"] / r["seconds"] / w for w, r in results.values()), default=None)
-        if best is not None:
-            print(f"best throughput per core: {best:,.0f} chars/s (target {TARGET_CHARS_PER_CORE:,}: "
-                  + ("met)" if best >= TARGET_CHARS_PER_CORE
-                     else f"NOT met, {TARGET_CHARS_PER_CORE / best:,.0f}× short)"))
+        make_corpus(clean, args.scale, clean_only=True)
+        print(f"\ncorpus ×{args.scale}: {n} documents, {chars:,} characters", flush=True)
+        local = set() if "local" in skip else {"local"}
+        engines = local | (set() if "dask" in skip else {"dask"})
+        rules = throughput(f"Throughput, rules only (--no-model), ×{args.scale}", [
+            ("local, 1 worker", src, 1, "local"), ("local, 2 workers", src, 2, "local"),
+            ("dask LocalCluster, 2 workers", src, 2, "dask"), ("local, 1 worker, clean text", clean, 1, "local"),
+        ], False, {"local", "dask"} - engines)
+        model = {}
+        if "model" not in skip:
+            msrc = tmp / "model"
+            m_n, m_chars = make_corpus(msrc, model_scale)
+            model = throughput(f"Throughput with the NER model (the default), ×{model_scale}: "
+                               f"{m_n} documents, {m_chars:,} characters", [
+                ("local, 2 workers", msrc, 2, "local"), ("dask LocalCluster, 2 workers", msrc, 2, "dask"),
+            ], True, {"local", "dask"} - engines)
+        if "memory" not in skip:
+            print(f"\n## Peak memory, 2 local workers, 1× and 10× corpus\n\n{HEADER}", flush=True)
+            make_corpus(small, small_scale)
+            ten = rules["local, 2 workers"][1] if "local, 2 workers" in rules else run(src, tmp / "ten.db", 2)
+            memory("rules only", run(small, tmp / "small.db", 2), ten, (small_scale, args.scale))
+            if "model" not in skip:
+                msmall = tmp / "model-small"
+                make_corpus(msmall, model_small)
+                mten = (model["local, 2 workers"][1] if "local, 2 workers" in model
+                        else run(tmp / "model", tmp / "mten.db", 2, model=True))
+                memory("with model", run(msmall, tmp / "msmall.db", 2, model=True), mten, (model_small, model_scale))
+        for title, results in (("rules only", rules), ("with the model", model)):
+            best = max((r["chars"] / r["seconds"] / w for w, r in results.values()), default=None)
+            per_cpu = max((r["chars"] / r["cpu_seconds"] for w, r in results.values() if r["cpu_seconds"]),
+                          default=None)
+            if best is not None:
+                print(f"best throughput per core, {title}: {best:,.0f} chars/s, {per_cpu:,.0f} chars per CPU-second "
+                      f"(target {TARGET_CHARS_PER_CORE:,}: "
+                      + ("met)" if best >= TARGET_CHARS_PER_CORE
+                         else f"NOT met, {TARGET_CHARS_PER_CORE / best:,.1f}× short)"))
+    print(f"\nbenchmark wall time: {(time.perf_counter() - t_start) / 60:.1f} min")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ def load_rules(path: Path | None = None) -> list[BoilerplateRule]:
     import yaml
 
     path = path or rules_dir() / "boilerplate.yaml"
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    # libyaml's parser when PyYAML has it (same objects, ~7x faster: rule files load in every worker)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}
     rules = []
     for i, r in enumerate(data.get("rules") or []):
         rule = BoilerplateRule(id=str(r["id"]), pattern=str(r["pattern"]),

@@ -14,6 +14,7 @@ reported (as a ``WorkerCrash`` result), never the whole batch.
 """
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
 import sys
@@ -50,12 +51,16 @@ def _context():
     return mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
-def warm_pipeline() -> None:
-    """Load the dictionaries and models a worker needs once, before the first document."""
+def warm_pipeline(use_model: bool = True, damaged: bool = False) -> None:
+    """Load the dictionaries and models a worker needs once, before the first document.
+
+    The NER model only when the run uses it (``use_model``); the mojibake repair's character model only
+    with ``damaged`` (else on the first damaged page): a worker holds only what its documents need.
+    """
     try:
         from .process import warm_up
 
-        warm_up()
+        warm_up(use_model=use_model, damaged=damaged)
     except Exception:  # warming is an optimization; a failure shows up on the first document instead
         pass
 
@@ -155,14 +160,20 @@ def _rerun_isolated(fn, pending, ctx, warm) -> list[tuple[Any, Any]]:
     return results
 
 
-def make_runner(engine: str = "local", *, workers: int | None = None, scheduler: str | None = None):
-    """A function ``(fn, jobs, want) → iterator of (job, result)`` for the chosen engine."""
+def make_runner(engine: str = "local", *, workers: int | None = None, scheduler: str | None = None,
+                use_model: bool = True):
+    """A function ``(fn, jobs, want) → iterator of (job, result)`` for the chosen engine.
+
+    Its workers warm up with :func:`warm_pipeline`, loading the NER model only when ``use_model``.
+    """
+    warm = functools.partial(warm_pipeline, use_model=use_model)  # pickles: Dask workers get it too
     if engine == "local":
-        return lambda fn, jobs, want=None: ordered_map(fn, jobs, workers=workers, want=want, warm=warm_pipeline)
+        return lambda fn, jobs, want=None: ordered_map(fn, jobs, workers=workers, want=want, warm=warm)
     if engine == "dask":
         try:
             from .distributed import dask_ordered_map
         except ImportError:
             raise NotImplementedError("engine 'dask' is not available in this build; use --engine local") from None
-        return lambda fn, jobs, want=None: dask_ordered_map(fn, jobs, workers=workers, scheduler=scheduler, want=want)
+        return lambda fn, jobs, want=None: dask_ordered_map(fn, jobs, workers=workers, scheduler=scheduler, want=want,
+                                                            warm=warm)
     raise ValueError(f"unknown engine {engine!r}; expected 'local' or 'dask'")

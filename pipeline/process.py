@@ -148,8 +148,14 @@ def printable_share(text: str, sample: int = 20000) -> float:
     head = text[:sample]
     if not head:
         return 1.0
-    bad = sum(1 for ch in head if ch == "\ufffd" or (not ch.isspace() and unicodedata.category(ch) in _NOT_TEXT))
+    # each distinct character is classified once (a page uses a few hundred), then its occurrences counted
+    bad = sum(head.count(ch) for ch in set(head) if _not_text(ch))
     return 1 - bad / len(head)
+
+
+def _not_text(ch: str) -> bool:
+    """U+FFFD, or a control (not whitespace), surrogate or unassigned character."""
+    return ch == "\ufffd" or (not ch.isspace() and unicodedata.category(ch) in _NOT_TEXT)
 
 
 _NOT_TEXT = frozenset({"Cc", "Cs", "Cn"})
@@ -325,13 +331,27 @@ def _claims(text: str, mentions: list, meta, paragraphs: list[tuple[int, int]]) 
 
 
 #: A few scraped lines with every kind of damage the normalizer repairs (pinyin glued after characters,
-#: traditional characters, GBK one-byte-shift mojibake), so warming up loads every table it needs.
+#: traditional characters, GBK one-byte-shift mojibake): processing them loads every table there is.
 _WARM_TEXT = ("甘孜日?qǐng)?bào) 2017年08月11日\n"
               "本網(wǎng)訊(本網(wǎng)記者)今年以來(lái),我州全社會(huì)固定資產(chǎn)投資完成187.43億元,同比增長(zhǎng)11%左右,"
               "完成省定目標(biāo)的43%;170個(gè)州級(jí)重點(diǎn)項(xiàng)目完成投資89.5億元。\n"
               "2019年1-8月，四川省康定市新开工项目45个，建立“一月一督查”工作机制。\n")
 
+#: Undamaged lines (traditional characters, figures, a place, a mechanism): what every document needs —
+#: decoding, OpenCC, the rule tables, the gazetteer, jieba — but not the mojibake repair's character model
+#: (~110 MB), which loads on a worker's first damaged page, if it ever meets one.
+_WARM_CLEAN_TEXT = ("甘孜日報 2017年08月11日\n"
+                    "今年以來，我州全社會固定資產投資完成187.43億元，同比增長11%左右，完成省定目標的43%；"
+                    "170個州級重點項目完成投資89.5億元。\n"
+                    "2019年1-8月，四川省康定市新开工项目45个，建立“一月一督查”工作机制。\n")
 
-def warm_up() -> None:
-    """Load the normalizer's and extractors' tables once (in the writer before forking, or in each worker)."""
-    process_document("<warm-up>", _WARM_TEXT.encode("utf-8"))
+
+def warm_up(use_model: bool = True, damaged: bool = False) -> IngestError | None:
+    """Load the tables a worker needs once, before its first document (each worker, as it starts).
+
+    ``use_model`` also loads the statistical NER model (only ingests that use it); ``damaged`` also the
+    mojibake repair's character model (otherwise loaded by the first page that needs it). Returns the
+    error of the warm-up document, if any (then the first real document will meet it too).
+    """
+    text = _WARM_TEXT if damaged else _WARM_CLEAN_TEXT
+    return process_document("<warm-up>", text.encode("utf-8"), use_model=use_model).error

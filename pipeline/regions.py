@@ -113,7 +113,8 @@ def _nations_csv() -> list[str]:
 @lru_cache(maxsize=1)
 def _extra() -> dict:
     path = rules_dir() / "lexicons" / "regions_extra.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # libyaml's parser when PyYAML has it: the same objects as yaml.safe_load, ~7x faster
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
 
 @lru_cache(maxsize=1)

@@ -95,13 +95,32 @@ def _char_token(ch: str) -> str:
     return f"u{ord(ch):x}"
 
 
+class _TokenTable(dict):
+    """``str.translate`` table: code point → its :func:`_char_token` and a separating space, filled on demand.
+
+    A corpus uses a few thousand distinct characters, so after the first paragraphs every character is a
+    dictionary hit inside ``str.translate`` (C), not a Python call: ~10x faster than joining per-char tokens.
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, code: int) -> str:
+        tok = self[code] = _char_token(chr(code)) + " "
+        return tok
+
+
+_TOKENS = _TokenTable()
+
+
 def chars_for_index(text: str) -> str:
-    """The ``chars`` column: one token per character of TEXT, in order.
+    """The ``chars`` column: one token per character of TEXT, in order, separated by single spaces.
 
     >>> chars_for_index("投资187.43亿元")
     '投 资 1 8 7 u2e 4 3 亿 元'
+    >>> chars_for_index("")
+    ''
     """
-    return " ".join(_char_token(c) for c in text)
+    return text.translate(_TOKENS)[:-1]
 
 
 def query_terms(q: str) -> list[str]:

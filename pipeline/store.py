@@ -11,7 +11,10 @@ are written inside one transaction (a batch of documents shares it), so a ``kill
 leaves each document either wholly present or wholly absent, and a re-run completes the rest.
 
 Documents are processed in worker processes (:mod:`pipeline.parallel`, :mod:`pipeline.process`) and
-written here by one writer; inputs are streamed, so memory does not grow with the corpus.
+written here by one writer; inputs are streamed, so memory does not grow with the corpus. The ingest path
+works on a plain :mod:`sqlite3` connection (:func:`connect_db`): ``sqlite_utils`` imports pandas (~40 MB
+and 0.3 s), which neither the writer nor the worker processes it forks need; :func:`open_db` (the query
+commands, notebooks) wraps the same connection in a :class:`sqlite_utils.Database`.
 
 >>> import tempfile, os
 >>> db = open_db(os.path.join(tempfile.mkdtemp(), "t.db"))
@@ -29,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-import sqlite_utils
 
 from . import __version__
 from .ingest import DEFAULT_MAX_BYTES, IngestError, count_files, iter_files, now_iso, read_source
@@ -202,6 +204,16 @@ def open_db(path: str | os.PathLike, must_exist: bool = False) -> sqlite_utils.D
 
     ``must_exist=True`` (the query commands) raises :class:`DatabaseMissing` instead of creating an empty file.
     """
+    import sqlite_utils  # imports pandas: only where a Database object is wanted (see the module docstring)
+
+    return sqlite_utils.Database(connect_db(path, must_exist))
+
+
+def connect_db(path: str | os.PathLike, must_exist: bool = False) -> sqlite3.Connection:
+    """The database at ``path`` as a plain :class:`sqlite3.Connection` (WAL, foreign keys on), schema created.
+
+    What :func:`open_db` wraps, and what :func:`ingest_paths` writes through.
+    """
     path = os.fspath(path)
     if must_exist and not Path(path).is_file():
         raise DatabaseMissing(f"{path} does not exist; run `gongbao ingest PATH --db {path}` first")
@@ -213,17 +225,16 @@ def open_db(path: str | os.PathLike, must_exist: bool = False) -> sqlite_utils.D
         if mode.lower() != "wal" and path != ":memory:":
             raise DatabaseUnusable(f"{path}: could not switch to WAL journal mode (got {mode})")
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: consistent after any crash
-        db = sqlite_utils.Database(conn)
         if not must_exist or conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            ensure_schema(db)
+            ensure_schema(conn)
     except sqlite3.DatabaseError as e:
         raise DatabaseUnusable(f"{path} is not a usable SQLite database: {e}") from e
-    return db
+    return conn
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
+def ensure_schema(db: sqlite_utils.Database | sqlite3.Connection) -> None:
     """Create every table, index and view that is missing (idempotent)."""
-    conn = db.conn
+    conn = getattr(db, "conn", db)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise RuntimeError(f"database schema version {version} is newer than this gongbao ({SCHEMA_VERSION})")
@@ -312,12 +323,12 @@ class Writer:
     a round trip per row.
     """
 
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: sqlite_utils.Database | sqlite3.Connection):
         self.db = db
-        self.conn = db.conn
+        self.conn = getattr(db, "conn", db)
         self.search = _search()
         self.dedupe = _dedupe_index(self.conn)
-        self._claim_columns = {c.name for c in db["claims"].columns}
+        self._claim_columns = {r[1] for r in self.conn.execute("PRAGMA table_info(claims)")}
         self._next = {t: self._max_id(t) + 1 for t in ("documents", "paragraphs", "mentions", "claims")}
         self.in_tx = False
 
@@ -514,19 +525,27 @@ class Writer:
                 (r["id"], r["paragraph_id"], tuple(_sql_value(r.get(k)) for k in CLAIM_KEY)) for r in crows])):
             if dup is not None:
                 row["duplicate_of"] = dup
-            self._insert_claim(row)
+        self._insert_claims(crows)
         self._clear_error(d.path)
         dups = len(canon)
         return ("replaced" if replaced else "new"), Counts(1, len(pids), len(mids), len(cids), dups, d.n_chars)
 
-    def _insert_claim(self, row: dict) -> None:
-        missing = [k for k in row if k not in self._claim_columns]
-        for k in missing:  # a field the claims stage added: keep it, as sqlite-utils' alter=True would
-            self.conn.execute(f"ALTER TABLE claims ADD COLUMN {_q(k)}")
-            self._claim_columns.add(k)
-        cols = list(row)
-        self.conn.execute(f"INSERT INTO claims ({', '.join(_q(c) for c in cols)}) "
-                          f"VALUES ({', '.join('?' * len(cols))})", [_sql_value(row[c]) for c in cols])
+    def _insert_claims(self, rows: list[dict]) -> None:
+        """Insert claim rows, one ``executemany`` per run of rows with the same columns (usually all of them)."""
+        i = 0
+        while i < len(rows):
+            cols = tuple(rows[i])
+            j = i + 1
+            while j < len(rows) and tuple(rows[j]) == cols:
+                j += 1
+            for k in cols:  # a field the claims stage added: keep it, as sqlite-utils' alter=True would
+                if k not in self._claim_columns:
+                    self.conn.execute(f"ALTER TABLE claims ADD COLUMN {_q(k)}")
+                    self._claim_columns.add(k)
+            self.conn.executemany(f"INSERT INTO claims ({', '.join(_q(c) for c in cols)}) "
+                                  f"VALUES ({', '.join('?' * len(cols))})",
+                                  [[_sql_value(row[c]) for c in cols] for row in rows[i:j]])
+            i = j
 
     def load_regions(self) -> int:
         """Make ``regions`` equal :func:`pipeline.regions.all_regions` (rewritten only when it differs).
@@ -855,11 +874,11 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
 
     t0 = time.perf_counter()
     paths = [os.fspath(p) for p in paths]
-    db = open_db(db_path)
-    writer = Writer(db)
+    conn = connect_db(db_path)
+    writer = Writer(conn)
     writer.load_regions()
     summary = Summary(db_path=os.fspath(db_path))
-    runner = make_runner(engine, workers=workers, scheduler=scheduler)
+    runner = make_runner(engine, workers=workers, scheduler=scheduler, use_model=use_model)
     total = count_files(paths) if progress else None
     bar = _Progress(progress, total)
     in_flight: set[str] = set()
@@ -892,11 +911,11 @@ def ingest_paths(paths: Iterable[str | os.PathLike], db_path: str | os.PathLike,
         bar.close()
         try:
             if summary.documents or summary.replaced:
-                db.conn.execute("PRAGMA optimize")  # refresh planner statistics after a real load
-            db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                conn.execute("PRAGMA optimize")  # refresh planner statistics after a real load
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error:
             pass
-        db.conn.close()
+        conn.close()
     summary.elapsed = time.perf_counter() - t0
     return summary
 
