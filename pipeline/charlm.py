@@ -261,17 +261,14 @@ class CharLM:
     def logps(self, hs, bs, cache: DocCache | None = None) -> list[float]:
         """[log P(b | h) for h, b in zip(hs, bs)]: :meth:`logp` for many pairs in one call."""
         memo = self._memo_for(cache)
-        get = memo.get
         keys = list(zip(hs, bs))
-        out = [get(k) for k in keys]
-        missing = [i for i, v in enumerate(out) if v is None]
-        if missing:
-            todo = list(dict.fromkeys(keys[i] for i in missing))
+        out = list(map(memo.get, keys))
+        if None in out:
+            todo = list(dict.fromkeys(k for k, v in zip(keys, out) if v is None))
             log = math.log
             for k, p in zip(todo, self._p_many([k[0] for k in todo], [k[1] for k in todo], cache)):
                 memo[k] = log(p)
-            for i in missing:
-                out[i] = memo[keys[i]]
+            out = list(map(memo.__getitem__, keys))
         return out
 
     def log_uni(self, c: str) -> float:

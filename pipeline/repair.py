@@ -216,8 +216,8 @@ class _Ctx:
     cache: charlm.DocCache
     ascii_punct: bool
     annotated: dict            # pinyin -> Counter of characters seen annotated that way in this document
-    best: dict = field(default_factory=dict)   # memo of _best_char: (options, left, right) -> result
-    in_cache: dict = field(default_factory=dict)   # id(_OptInfo) -> (it, its options in the document cache)
+    best: dict = field(default_factory=dict)   # memo of _best_char: (_OptInfo, left, right) -> result
+    in_cache: dict = field(default_factory=dict)   # _OptInfo -> its options in the document cache
 
     def score(self, s: str, left: str, right: str) -> float:
         """Log probability of ``s`` between its neighbours (two characters of context each side)."""
@@ -273,10 +273,13 @@ def _visible_pos(text: str, i: int, step: int) -> int:
     return len(text)
 
 
+_MASKED_ANNOT = re.compile("\x01[^\x02]*\x02")     # an annotation as _clean_part masks it
+
+
 def _suspect(lm: charlm.CharLM, seg: str) -> bool:
     """A clause reads like a garbled run: its characters average below SUSPECT_MEAN under the base model
     (clean report clauses average about -3.7 nats, garbled ones -12)."""
-    plain = re.sub("\x01[^\x02]*\x02", "", seg)
+    plain = _MASKED_ANNOT.sub("", seg) if "\x01" in seg else seg
     return len(plain) > 1 and lm.score(plain) / len(plain) < SUSPECT_MEAN
 
 
@@ -347,12 +350,11 @@ def _best_char(ctx: _Ctx, options, left: str, right: str) -> tuple[str, float, f
     first (:func:`_contenders`): only candidates that can be best or second are scored."""
     left = left[-2:]
     right = right[:2]
-    options = tuple(options)
-    key = (options, left, right)
+    info = _options_info(ctx.lm, options)
+    key = (info, left, right)
     hit = ctx.best.get(key)
     if hit is not None:
         return hit
-    info = _options_info(ctx.lm, options)
     if len(info.cs) <= _PRUNE_MIN:
         out = _pick(_scores(ctx, info.cs, left, right))
     else:
@@ -375,11 +377,25 @@ def _scores(ctx: _Ctx, cs, left: str, right: str) -> list[tuple[str, float]]:
     if r0:
         s2 = lm.logps([last + c for c in cs], [r0] * n, cache)
         if r1:
-            s3 = lm.logps([c + r0 for c in cs], [r1] * n, cache)
+            s3 = _third_terms(lm, cache, cs, r0, r1)
             scores = [s + t + u for s, t, u in zip(scores, s2, s3)]
         else:
             scores = [s + t for s, t in zip(scores, s2)]
     return list(zip(cs, scores))
+
+
+def _third_terms(lm: charlm.CharLM, cache: charlm.DocCache, cs, r0: str, r1: str) -> list[float]:
+    """[log P(r1 | c r0) for c in cs]. Unless the document cache has seen the pair (c r0), its trigram
+    term does not apply and the value is the same for every c (that of the pair r0 r1): one lookup."""
+    seen = cache.bi if cache.n else {}
+    tied = [c for c in cs if not seen.get(c + r0, 0)]
+    if not tied:
+        return lm.logps([c + r0 for c in cs], [r1] * len(cs), cache)
+    same = lm.logps([tied[0] + r0], [r1], cache)[0]
+    if len(tied) == len(cs):
+        return [same] * len(cs)
+    own = iter(lm.logps([c + r0 for c in cs if seen.get(c + r0, 0)], [r1] * (len(cs) - len(tied)), cache))
+    return [next(own) if seen.get(c + r0, 0) else same for c in cs]
 
 
 def _pick(scored) -> tuple[str, float, float]:
@@ -398,36 +414,56 @@ def _pick(scored) -> tuple[str, float, float]:
 _PRUNE_MIN = 8          # option lists up to this long are scored whole
 
 
-@dataclass
+@dataclass(eq=False)
 class _OptInfo:
-    """What :func:`_contenders` needs of one option list, computed once per list (and model)."""
+    """What :func:`_contenders` needs of one option list, computed once per list (and model).
+    Compared and hashed by identity: it stands for its option list in memo keys."""
     lm: object
+    options: tuple          # the option list as given
     cs: tuple               # the options without repeats, in order
     index: dict             # character -> position in ``cs``
-    classes: tuple          # (has in-word successors in the model, by falling unigram probability)
-    by_pu: tuple            # all of ``cs`` by falling unigram probability (when there is no right context)
+    # plain-option classes (see _contenders): (options by falling unigram probability, then position;
+    # for each, the position of the next less probable one); with a right context, those the model
+    # knows in-word successors of and the others; without one, all together
+    classes: tuple
+    by_pu: tuple
     pu: dict                # character -> unigram probability
     succ: dict = field(default_factory=dict)   # a -> frozenset of options c with a bigram (a c) in the model
     pred: dict = field(default_factory=dict)   # r -> frozenset of options c with a bigram (c r) in the model
 
 
 _OPT_INFO: dict[tuple, _OptInfo] = {}
+_OPT_BY_ID: dict[int, _OptInfo] = {}      # the same, by id() of the tuple it keeps (the cached option lists)
 
 
-def _options_info(lm: charlm.CharLM, options: tuple) -> _OptInfo:
-    """The :class:`_OptInfo` of ``options`` (memoized per option list; lists of lost bytes recur)."""
+def _options_info(lm: charlm.CharLM, options) -> _OptInfo:
+    """The :class:`_OptInfo` of ``options`` (memoized per option list; lists of lost bytes recur, and
+    the cached ones are the same tuple each time: found by identity first)."""
+    info = _OPT_BY_ID.get(id(options))
+    if info is not None and info.options is options and info.lm is lm:
+        return info
+    options = tuple(options)
     info = _OPT_INFO.get(options)
     if info is not None and info.lm is lm:
         return info
     if len(_OPT_INFO) > 4096:
         _OPT_INFO.clear()
+        _OPT_BY_ID.clear()
     cs = tuple(dict.fromkeys(options))
     index = {c: i for i, c in enumerate(cs)}
     pu = {c: lm.p_uni(c) for c in cs}
     order = sorted(cs, key=lambda c: (-pu[c], index[c]))
-    has_left = tuple(c for c in order if lm.left.get(c, 0))
-    no_left = tuple(c for c in order if not lm.left.get(c, 0))
-    info = _OPT_INFO[options] = _OptInfo(lm, cs, index, (has_left, no_left), tuple(order), pu)
+
+    def ranked(cls):
+        nxt = [len(cls)] * len(cls)
+        for i in range(len(cls) - 2, -1, -1):
+            nxt[i] = i + 1 if pu[cls[i + 1]] != pu[cls[i]] else nxt[i + 1]
+        return cls, tuple(nxt)
+
+    classes = (ranked(tuple(c for c in order if lm.left.get(c, 0))),
+               ranked(tuple(c for c in order if not lm.left.get(c, 0))))
+    info = _OptInfo(lm, options, cs, index, classes, (ranked(tuple(order)),), pu)
+    _OPT_INFO[options] = _OPT_BY_ID[id(options)] = info
     return info
 
 
@@ -439,8 +475,9 @@ def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> tuple[list[
     does not occur in the document cache. Then every count in its three terms is zero, and its score is
     a function of its unigram probability alone — increasing — given one more fact when there is a right
     context: whether the model knows any bigram starting with it (which decides P(r0 | c)). So among the
-    plain options of one such class, only the two most probable (and any tied with the second) can be best
-    or second; the next one is scored too, as a sentinel. Every option that is not plain is scored."""
+    plain options of one such class, only the first two by (falling probability, position in the list) can
+    be best or second; the next less probable one is scored too, as a sentinel. Every option that is not
+    plain is scored."""
     lm = ctx.lm
     a, r0 = left[-1:], right[:1]
     special: set = set()
@@ -457,26 +494,30 @@ def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> tuple[list[
             s = info.pred[r0] = frozenset(c for c in info.cs if bi.get(c + r0, 0))
         special |= s
     if ctx.cache.n:
-        key = id(info)
-        s = ctx.in_cache.get(key)
-        if s is None or s[0] is not info:
+        s = ctx.in_cache.get(info)
+        if s is None:
             uni = ctx.cache.uni
-            s = ctx.in_cache[key] = (info, frozenset(c for c in info.cs if uni.get(c, 0)))
-        special |= s[1]
+            s = ctx.in_cache[info] = frozenset(c for c in info.cs if uni.get(c, 0))
+        special |= s
     keep = set(special)
     sentinels = []
-    pu = info.pu
-    for cls in (info.classes if r0 else (info.by_pu,)):
+    for cls, nxt in (info.classes if r0 else info.by_pu):
+        # the first two plain options by (falling probability, position): one tied with the second in
+        # probability has the same score and comes later, so it can be neither best nor second
         taken = []
-        for c in cls:
-            if c in special:
-                continue
-            if len(taken) >= 2 and pu[c] != pu[taken[-1]]:
-                sentinels.append((taken[1], c))
-                keep.add(c)
-                break
-            taken.append(c)
+        i, n = 0, len(cls)
+        while i < n and len(taken) < 2:
+            if cls[i] not in special:
+                taken.append(cls[i])
+            i += 1
         keep.update(taken)
+        if len(taken) == 2:
+            j = nxt[i - 1]
+            while j < n and cls[j] in special:
+                j += 1
+            if j < n:
+                sentinels.append((taken[1], cls[j]))
+                keep.add(cls[j])
     index = info.index
     return sorted(keep, key=index.__getitem__), sentinels
 
