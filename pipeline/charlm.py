@@ -111,7 +111,12 @@ class DocCache:
     def __init__(self, text: str = ""):
         self.uni: Counter[str] = Counter(text)
         self.bi: Counter[str] = Counter(text[i:i + 2] for i in range(len(text) - 1))
-        self.left: Counter[str] = Counter(text[:-1])
+        self.left: Counter[str] = Counter(self.uni)          # = Counter(text[:-1])
+        if text:
+            if self.left[text[-1]] > 1:
+                self.left[text[-1]] -= 1
+            else:
+                del self.left[text[-1]]
         self.tri: Counter[str] = Counter(text[i:i + 3] for i in range(len(text) - 2))
         self.n = len(text)
         self.memo: dict[tuple[str, str], float] = {}

@@ -69,6 +69,8 @@ TRIGGER = re.compile(
 )
 _PINYIN_AFTER = re.compile(rf"{_PY}\)")
 _ANNOT = re.compile(rf"\({_PY}\)")
+_ANNOT_INNER = re.compile(rf"\(({_PY})\)")
+_ANNOTATED = re.compile(rf"([{_CJK}])\(({_PY})\)")     # a character and the annotation glued after it
 _STRAY = re.compile(rf"\?{_PY}\)")
 # A page from the annotating site shows toned pinyin glued after characters, in place or stray. A toneless
 # "(wang)" is not enough: normalized text keeps those, and repair must leave its own output alone
@@ -283,14 +285,16 @@ def _suspect(lm: charlm.CharLM, seg: str) -> bool:
     return len(plain) > 1 and lm.score(plain) / len(plain) < SUSPECT_MEAN
 
 
-def _clean_part(lm: charlm.CharLM, text: str) -> str:
+def _clean_part(lm: charlm.CharLM, text: str, events: list[re.Match] | None = None) -> str:
     """The document's text that can serve as its own language model: clauses that neither touch a sign
     of damage ('?', '€', a letter between characters, stray pinyin) nor read like a garbled run (nor come
     just before such a run across a '。'). Left-out clauses become line breaks, so no n-gram spans them."""
-    marks = sorted([m.start() for m in TRIGGER.finditer(text) if text[m.start()] not in ",;!。、"]
+    if events is None:
+        events = list(TRIGGER.finditer(text))
+    marks = sorted([i for m in events if text[i := m.start()] not in ",;!。、"]
                    + [m.end() for m in _STRAY.finditer(text)])
     # annotations stay inside their clause: same-length placeholders for their parentheses
-    masked = _ANNOT.sub(lambda m: "\x01" + m.group()[1:-1] + "\x02", text)
+    masked = _ANNOT_INNER.sub("\x01\\1\x02", text)
     keep = []
     pos = 0
     for m in _CLAUSE_BODY.finditer(masked):
@@ -308,13 +312,13 @@ def _clean_part(lm: charlm.CharLM, text: str) -> str:
     return "".join(keep).replace("\x01", "(").replace("\x02", ")")
 
 
-def _make_ctx(text: str) -> _Ctx:
+def _make_ctx(text: str, events: list[re.Match] | None = None) -> _Ctx:
     from collections import Counter
 
     lm = charlm.load()
-    clean = _clean_part(lm, text)
+    clean = _clean_part(lm, text, events)
     annotated: dict[str, Counter] = {}
-    for m in re.finditer(rf"([{_CJK}])\(({_PY})\)", clean):
+    for m in _ANNOTATED.finditer(clean):
         annotated.setdefault(m.group(2), Counter())[m.group(1)] += 1
     clean = _ANNOT.sub("", clean)
     ascii_punct = text.count(",") + text.count(";") >= text.count("，") + text.count("；")
@@ -740,6 +744,10 @@ def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int 
     for k, o in offs:
         lead = b[o]                       # the character at k keeps its lead, its trail is x
         nxt = b[o + 1]                    # the shown trail was the lead of the character after y
+        rest = decode_body(b[o + 2:])
+        if rest is None:
+            continue
+        prev = (left + s[:k])[-2:]
         best = None
         for xs_range, ys_range in _GAP_PAIRS:
             c1s = _with_lead(lead, xs_range)
@@ -748,11 +756,8 @@ def _gap_variants(ctx: _Ctx, s: str, core_start: int, left: str, last_lead: int 
                 c2s = [c for c in c2s if annotatable(c) and reading(c) == last_py]
             if not c1s or not c2s:
                 continue
-            prev = (left + s[:k])[-2:]
             c1, s1, _ = _best_char(ctx, c1s, prev, "")
-            after = decode_body(b[o + 2:])
-            if after is None:
-                break
+            after = rest
             c2, s2, _ = _best_char(ctx, c2s, prev[-1:] + c1, after[:2] if after or not last else "")
             if last:
                 tail = (prev + c1 + c2 + after)[-2:]
@@ -1086,7 +1091,7 @@ def repair_mojibake(text: str) -> list[Edit]:
     if TRIGGER.search(text) is None or _SITE_MARK.search(text) is None:
         return []           # only pages from the annotating site carry this damage
     events = list(TRIGGER.finditer(text))
-    ctx = _make_ctx(text)
+    ctx = _make_ctx(text, events)
     edits: list[Edit] = []
     done = 0            # nothing before this offset may be edited again
     for m in events:
