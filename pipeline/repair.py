@@ -359,15 +359,8 @@ def _best_char(ctx: _Ctx, options, left: str, right: str) -> tuple[str, float, f
     hit = ctx.best.get(key)
     if hit is not None:
         return hit
-    if len(info.cs) <= _PRUNE_MIN:
-        out = _pick(_scores(ctx, info.cs, left, right))
-    else:
-        cs, sentinels = _contenders(ctx, info, left, right)
-        scored = _scores(ctx, cs, left, right)
-        out = _pick(scored)
-        if not _pruning_held(scored, sentinels):    # never seen; kept so that pruning can only be exact
-            out = _pick(_scores(ctx, info.cs, left, right))
-    ctx.best[key] = out
+    cs = info.cs if len(info.cs) <= _PRUNE_MIN else _contenders(ctx, info, left, right)
+    out = ctx.best[key] = _pick(_scores(ctx, cs, left, right))
     return out
 
 
@@ -426,9 +419,8 @@ class _OptInfo:
     options: tuple          # the option list as given
     cs: tuple               # the options without repeats, in order
     index: dict             # character -> position in ``cs``
-    # plain-option classes (see _contenders): (options by falling unigram probability, then position;
-    # for each, the position of the next less probable one); with a right context, those the model
-    # knows in-word successors of and the others; without one, all together
+    # plain-option classes (see _contenders), each by falling unigram probability, then position: with a
+    # right context, the options the model knows in-word successors of and the others; without one, all
     classes: tuple
     by_pu: tuple
     pu: dict                # character -> unigram probability
@@ -457,31 +449,25 @@ def _options_info(lm: charlm.CharLM, options) -> _OptInfo:
     index = {c: i for i, c in enumerate(cs)}
     pu = {c: lm.p_uni(c) for c in cs}
     order = sorted(cs, key=lambda c: (-pu[c], index[c]))
-
-    def ranked(cls):
-        nxt = [len(cls)] * len(cls)
-        for i in range(len(cls) - 2, -1, -1):
-            nxt[i] = i + 1 if pu[cls[i + 1]] != pu[cls[i]] else nxt[i + 1]
-        return cls, tuple(nxt)
-
-    classes = (ranked(tuple(c for c in order if lm.left.get(c, 0))),
-               ranked(tuple(c for c in order if not lm.left.get(c, 0))))
-    info = _OptInfo(lm, options, cs, index, classes, (ranked(tuple(order)),), pu)
+    classes = (tuple(c for c in order if lm.left.get(c, 0)), tuple(c for c in order if not lm.left.get(c, 0)))
+    info = _OptInfo(lm, options, cs, index, classes, (tuple(order),), pu)
     _OPT_INFO[options] = _OPT_BY_ID[id(options)] = info
     return info
 
 
-def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """The options that can be best or second-best between ``left`` and ``right``, in options order, and
-    the sentinels that show it (see :func:`_pruning_held`).
+def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> list[str]:
+    """The options that can be best or second-best between ``left`` and ``right``, in options order.
 
-    A *plain* option has no model bigram with the character before it (``left``) or after it (``r0``) and
-    does not occur in the document cache. Then every count in its three terms is zero, and its score is
-    a function of its unigram probability alone — increasing — given one more fact when there is a right
-    context: whether the model knows any bigram starting with it (which decides P(r0 | c)). So among the
-    plain options of one such class, only the first two by (falling probability, position in the list) can
-    be best or second; the next less probable one is scored too, as a sentinel. Every option that is not
-    plain is scored."""
+    A *plain* option has no model bigram with the character before it (``left``) or after it (``r0``)
+    and does not occur in the document cache. Then every count in its three terms is zero: log P(c | left)
+    is the log of a fixed positive multiple of its unigram probability, and the other two terms are the
+    same for all plain options, given one fact when there is a right context: whether the model knows any
+    bigram starting with c (which decides P(r0 | c)). Within such a class a plain option's score is thus an
+    increasing function of its unigram probability — strictly, since distinct unigram probabilities differ
+    by far more than rounding — and equal probabilities give equal scores. So among the plain options of
+    a class only the first two by (falling probability, position in the list) can be best (the first of
+    the highest) or second (the second-highest score); every option that is not plain is scored.
+    tests/test_repair.py checks the pruned result against scoring every option on every call of a repair."""
     lm = ctx.lm
     a, r0 = left[-1:], right[:1]
     special: set = set()
@@ -504,35 +490,15 @@ def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> tuple[list[
             s = ctx.in_cache[info] = frozenset(c for c in info.cs if uni.get(c, 0))
         special |= s
     keep = set(special)
-    sentinels = []
-    for cls, nxt in (info.classes if r0 else info.by_pu):
-        # the first two plain options by (falling probability, position): one tied with the second in
-        # probability has the same score and comes later, so it can be neither best nor second
-        taken = []
-        i, n = 0, len(cls)
-        while i < n and len(taken) < 2:
-            if cls[i] not in special:
-                taken.append(cls[i])
-            i += 1
-        keep.update(taken)
-        if len(taken) == 2:
-            j = nxt[i - 1]
-            while j < n and cls[j] in special:
-                j += 1
-            if j < n:
-                sentinels.append((taken[1], cls[j]))
-                keep.add(cls[j])
-    index = info.index
-    return sorted(keep, key=index.__getitem__), sentinels
-
-
-def _pruning_held(scored, sentinels) -> bool:
-    """Each sentinel (the most probable plain option left out of its class) scored below the class's
-    second: then so do all plain options after it, whose scores can only be lower."""
-    if not sentinels:
-        return True
-    sc = dict(scored)
-    return all(sc[s] < sc[second] for second, s in sentinels)
+    for cls in (info.classes if r0 else info.by_pu):
+        n = 0
+        for c in cls:
+            if c not in special:
+                keep.add(c)
+                n += 1
+                if n == 2:
+                    break
+    return sorted(keep, key=info.index.__getitem__)
 
 
 @lru_cache(maxsize=4096)

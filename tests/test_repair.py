@@ -180,6 +180,36 @@ def test_fast_lm_probabilities_equal_the_definition():
     assert lm.logps(["項", "項"], ["目", "粋"], cache) == [lm.logp("項", "目", cache), lm.logp("項", "粋", cache)]
 
 
+def test_pruned_best_char_equals_scoring_every_option(monkeypatch):
+    """_best_char scores only the options that can be best or second (exact pruning, see
+    repair._contenders). On every call a repair of the seeds and of freshly broken text makes, its
+    (character, score, margin) is exactly that of scoring every option: same argmax, same tie order,
+    same margin, so the repairs cannot change with the pruning."""
+    import pipeline.repair as R
+
+    calls = pruned = 0
+    best_char = R._best_char
+
+    def checked(ctx, options, left, right):
+        nonlocal calls, pruned
+        got = best_char(ctx, options, left, right)
+        info = R._options_info(ctx.lm, options)
+        full = R._pick(R._scores(ctx, info.cs, left[-2:], right[:2]))
+        assert got == full, (info.cs[:6], left, right)
+        calls += 1
+        pruned += len(info.cs) > R._PRUNE_MIN
+        return got
+
+    monkeypatch.setattr(R, "_best_char", checked)
+    texts = [p.read_text(encoding="utf-8") for p in seed_paths()]
+    corrupt = shared_tool("corrupt")
+    src = _seed_text("002")
+    texts += [corrupt.corrupt(src, random.Random(seed), p_loss=0.003)[0] for seed in range(2)]
+    for text in texts:
+        repair_mojibake(text)
+    assert calls > 1000 and pruned > 300, (calls, pruned)
+
+
 def test_reading_is_pypinyins_first_reading_for_every_annotatable_character():
     """repair.reading reads pypinyin's table directly; for every character it is ever asked about (the
     annotatable ones: in GBK, not in GB2312) it equals pypinyin.pinyin(c, style=TONE)[0][0]."""
