@@ -149,6 +149,13 @@ def numbers(folded: str) -> list[str]:
     return _DIGITS.findall(folded)
 
 
+@lru_cache(maxsize=1 << 16)
+def _numbers_of(folded: str) -> tuple[str, ...]:
+    """:func:`numbers` of a stored paragraph, memoized: a templated paragraph is verified against every
+    earlier copy, each of which would otherwise be scanned again (str caches its hash: lookups are cheap)."""
+    return tuple(_DIGITS.findall(folded))
+
+
 def numbers_agree(a: Sequence[str], b: Sequence[str], share: float = NUMBER_AGREEMENT) -> bool:
     """True unless both hold numbers and fewer than ``share`` of the smaller list occur in the other.
 
@@ -163,21 +170,53 @@ def numbers_agree(a: Sequence[str], b: Sequence[str], share: float = NUMBER_AGRE
     """
     if not a or not b:
         return True
-    Indel = _indel()
     small, big = (a, b) if len(a) <= len(b) else (b, a)
+    need = share * len(small)
+    reach = _reach_all(tuple(big))
+    if sum(1 for x in small if not _reach(x).isdisjoint(reach)) < need:
+        return False  # too few of them can match anything (most pairs of different figures stop here)
+    Indel = _indel()
     pool = list(big)
     hit = 0
+    left = len(small)
     for x in small:
+        # the answer is known once enough numbers matched, or too few are left to match (hits only grow)
+        if hit >= need:
+            return True
+        if hit + left < need:
+            return False
+        left -= 1
         if x in pool:
             pool.remove(x)
             hit += 1
             continue
+        n = len(x)
         for j, y in enumerate(pool):
-            if min(len(x), len(y)) >= 2 and Indel.distance(x, y, score_cutoff=1) <= 1:
+            # x != y here, so an Indel distance <= 1 needs lengths one apart: test that first (most pairs)
+            if abs(len(y) - n) == 1 and min(n, len(y)) >= 2 and Indel.distance(x, y, score_cutoff=1) <= 1:
                 del pool[j]
                 hit += 1
                 break
-    return hit >= share * len(small)
+    return hit >= need
+
+
+@lru_cache(maxsize=1 << 16)
+def _reach(z: str) -> frozenset[str]:
+    """``z`` and, from three digits on, ``z`` with one digit dropped: two numbers that match in
+    :func:`numbers_agree` (equal, or one digit apart from two digits on) always share one of these.
+
+    >>> sorted(_reach("421")), sorted(_reach("21"))
+    ['21', '41', '42', '421'], ['21']
+    """
+    if len(z) < 3:
+        return frozenset((z,))
+    return frozenset([z] + [z[:i] + z[i + 1:] for i in range(len(z))])
+
+
+@lru_cache(maxsize=1 << 16)
+def _reach_all(nums: tuple[str, ...]) -> frozenset[str]:
+    """The union of :func:`_reach` over ``nums`` (memoized: a stored paragraph's figures meet many queries)."""
+    return frozenset().union(*map(_reach, nums))
 
 
 @lru_cache(maxsize=1)
@@ -542,7 +581,7 @@ class DedupeIndex:
         for row in rows:
             other = self._folded[row]
             s = Indel.normalized_similarity(folded, other, score_cutoff=self.threshold)
-            if s < self.threshold or not numbers_agree(nums, numbers(other), self.number_agreement):
+            if s < self.threshold or not numbers_agree(nums, _numbers_of(other), self.number_agreement):
                 continue
             if best is None or (-s, row) < best:
                 best = (-s, row)

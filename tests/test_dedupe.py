@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from conftest import DEVCORPUS, needs_shared, seed_paths
-from pipeline.dedupe import (MIN_EXACT_CHARS, MIN_NEAR_CHARS, DedupeIndex, find_duplicates, fold, numbers_agree,
-                             shingle_hashes, signatures, similarity)
+from pipeline.dedupe import (MIN_EXACT_CHARS, MIN_NEAR_CHARS, DedupeIndex, find_duplicates, fold, numbers,
+                             numbers_agree, shingle_hashes, signatures, similarity)
 from pipeline.normalize import normalize
 
 
@@ -113,6 +113,46 @@ def test_numbers_must_agree():
         .replace("37.3", "44.2").replace("5月底", "6月底").replace("9月底", "10月底")
     assert similarity(fold(p), fold(update)) > 0.85
     assert find_duplicates([p, update]) == [None, None]
+
+
+def _numbers_agree_plainly(a, b, share=0.5):
+    """numbers_agree as first written (no shortcuts): the reference its faster form must equal."""
+    from rapidfuzz.distance import Indel
+
+    if not a or not b:
+        return True
+    small, big = (a, b) if len(a) <= len(b) else (b, a)
+    pool = list(big)
+    hit = 0
+    for x in small:
+        if x in pool:
+            pool.remove(x)
+            hit += 1
+            continue
+        for j, y in enumerate(pool):
+            if min(len(x), len(y)) >= 2 and Indel.distance(x, y, score_cutoff=1) <= 1:
+                del pool[j]
+                hit += 1
+                break
+    return hit >= share * len(small)
+
+
+def test_numbers_agree_equals_the_plain_definition():
+    # the figures of real paragraphs, and random digit runs near each other (dropped/added/changed digits)
+    rng = random.Random(8)
+    real = [numbers(fold(p)) for p in seed("001") + seed("003")]
+    real = [n for n in real if n]
+    cases = [(a, b) for a in real[:40] for b in real[:40]]
+    for _ in range(3000):
+        base = ["".join(rng.choice("0123456789") for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(0, 8))]
+        other = [rng.choice([x, x[1:], x + rng.choice("0123456789"), x[:-1] + rng.choice("0123456789"),
+                             "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 5)))])
+                 for x in base if rng.random() < 0.9]
+        rng.shuffle(other)
+        cases.append((base, other))
+    for a, b in cases:
+        for share in (0.5, 0.3, 1.0):
+            assert numbers_agree(a, b, share) == _numbers_agree_plainly(a, b, share), (a, b, share)
 
 
 # ------------------------------------------------------------------------------------------ the real seeds
