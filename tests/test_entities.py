@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import CORPUS, DEVCORPUS, GOLD, SHARED, needs_shared, shared_tool
 from pipeline import regions
@@ -257,3 +259,59 @@ def test_deterministic_and_spans_are_slices():
         assert text[m.start:m.end] == m.text and m.rule.startswith(m.kind + ".")
     starts = [(m.start, -(m.end - m.start)) for m in a]
     assert starts == sorted(starts)
+
+
+# ---------------------------------------------------------------- fast scans = the plain patterns
+def _scan_docs() -> list[Path]:
+    shared = sorted(DEVCORPUS.glob("*.txt")) + sorted((DEVCORPUS / "broken").glob("*.txt")) if SHARED.is_dir() else []
+    return sorted(CORPUS.glob("*.txt")) + shared
+
+
+def _plain_and_fast(text: str):
+    """(plain, fast) results of each scan that is sped up by trying its pattern only where it can match."""
+    from pipeline.extract import entities as ent
+    from pipeline.extract import projects as proj
+
+    spans = lambda ms: [m.span() for m in ms]  # noqa: E731
+    return [
+        ([(h.start, h.end, h.text) for h in ent._scan_automaton(text)], [(h.start, h.end, h.text) for h in ent._scan(text)]),
+        (spans(ent._UNLISTED.finditer(text)), spans(ent._unlisted_matches(text))),
+        (spans(proj._ROUTE_LIST.finditer(text)), spans(proj._route_lists(text))),
+    ]
+
+
+@pytest.mark.parametrize("path", _scan_docs(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fast_scans_find_what_the_plain_scans_find(path):
+    text = normalized(path)
+    pairs = _plain_and_fast(text)
+    assert pairs[0][0], "no gazetteer form found at all"
+    for plain, fast in pairs:
+        assert fast == plain
+
+
+_SCAN_PIECES = ["四川省", "成都", "成都市", "温江区", "天城县", "人民政府", "委员会", "中共", "委", "员", "、", "铁路",
+                "高速公路", "莱临", "日照至五莲", "规划", "网", "的", "a", "\n", "山西", "太原", "保定市", "县", "区", "市"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(_SCAN_PIECES) | st.text(st.sampled_from("四川成都温江天城县区市省人民政府、铁路高速"), max_size=4),
+                max_size=14))
+def test_fast_scans_on_any_text(pieces):
+    text = "".join(pieces)
+    for plain, fast in _plain_and_fast(text):
+        assert fast == plain
+
+
+def test_region_scan_is_shared_between_meta_and_extraction():
+    """document_meta and extract_entities read one text's gazetteer hits once; the result does not
+    depend on which ran first."""
+    from pipeline.extract import entities as ent
+
+    text = corpus_doc("001")
+    ent._region_candidates.cache_clear()
+    first = ent.extract_regions(text, document_meta(text))
+    ent._region_candidates.cache_clear()
+    meta = document_meta(text)
+    assert ent._region_candidates.cache_info().currsize == 1
+    assert ent.extract_regions(text, meta) == first
+    assert ent._region_candidates.cache_info().hits >= 1

@@ -29,6 +29,7 @@ import bisect
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import regex
 import yaml
 
@@ -45,6 +46,8 @@ _UNLISTED = regex.compile(
     r"(?:(?<=中共)|(?<![\p{Han}]))"
     r"(?P<name>[\p{Han}]{2}[县市区])"
     r"(?=人民政府|人民代表大会|委员会|政协|人大|委(?![员]))")
+# the last character of an _UNLISTED name and what must follow it: a fast scan for where to try _UNLISTED
+_UNLISTED_TAIL = regex.compile(r"[县市区](?=人民政府|人民代表大会|委员会|政协|人大|委(?![员]))")
 _NAME_TAGS_BAD = ("p", "r", "v", "c", "d", "u", "m", "q", "f", "t", "a")
 _DEICTIC_FIRST = set("全我本该各省市县区州这那此两")
 # 等 closes a chain as a list word, not inside 高等/中等/初等 (安徽高等研究院 is one name)
@@ -93,7 +96,32 @@ class _Hit:
 
 
 def _scan(text: str) -> list[_Hit]:
-    """Leftmost-longest, non-overlapping occurrences of gazetteer forms in ``text``."""
+    """Leftmost-longest, non-overlapping occurrences of gazetteer forms in ``text``.
+
+    The forms are those of :func:`pipeline.regions.automaton`. Positions where a form can start are
+    found at once with numpy (the character pair there opens some form); each is then checked with
+    dictionary lookups, longest form first. The Aho-Corasick automaton itself is slow on Chinese text:
+    its root has a child per first character, searched linearly for every character that starts nothing.
+    """
+    table = _form_table()
+    if table is None:
+        return _scan_automaton(text)
+    forms, lengths, pairs = table
+    out, last_end = [], -1
+    for i in _pair_starts(text, pairs):
+        if i < last_end:
+            continue
+        for n in lengths[text[i:i + 2]]:
+            form = text[i:i + n]
+            if len(form) == n and form in forms:
+                out.append(_Hit(i, i + n, form, gz.candidates(form)))
+                last_end = i + n
+                break
+    return out
+
+
+def _scan_automaton(text: str) -> list[_Hit]:
+    """:func:`_scan` with the automaton (all matches, sorted): the reference, and the fallback."""
     raw = []
     for end_idx, form in gz.automaton().iter(text):
         start = end_idx - len(form) + 1
@@ -108,10 +136,39 @@ def _scan(text: str) -> list[_Hit]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _form_table():
+    """``(forms, lengths by first two characters (longest first), sorted pair codes)`` of the gazetteer's
+    written forms; None if a one-character form exists (the pair scan would miss it)."""
+    forms = frozenset(gz.automaton().keys())
+    if not forms or min(map(len, forms)) < 2:
+        return None
+    lengths: dict[str, set[int]] = {}
+    for f in forms:
+        lengths.setdefault(f[:2], set()).add(len(f))
+    pairs = np.array(sorted(_pair_code(ord(k[0]), ord(k[1])) for k in lengths), dtype=np.uint64)
+    return forms, {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}, pairs
+
+
+def _pair_code(a, b):
+    return (a << 21) | b  # code points are below 2**21
+
+
+def _pair_starts(text: str, pairs) -> list[int]:
+    """Offsets ``i`` where ``text[i:i+2]`` is one of ``pairs`` (sorted codes of :func:`_pair_code`)."""
+    if len(text) < 2:
+        return []
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    codes = _pair_code(cps[:-1], cps[1:])
+    j = np.searchsorted(pairs, codes)
+    j[j == len(pairs)] = 0
+    return np.flatnonzero(pairs[j] == codes).tolist()
+
+
 def _unlisted_names(text: str) -> set[str]:
     """Names like 天城县 that the text shows to be governments but the gazetteer lacks."""
     names = set()
-    for m in _UNLISTED.finditer(text):
+    for m in _unlisted_matches(text):
         name = m.group("name")
         if name[0] in _DEICTIC_FIRST or gz.candidates(name):
             continue
@@ -122,6 +179,21 @@ def _unlisted_names(text: str) -> set[str]:
             continue
         names.add(name)
     return names
+
+
+def _unlisted_matches(text: str):
+    """The matches of ``_UNLISTED.finditer(text)``, tried only two characters before each name ending
+    (every match is three characters, its last one and the words after it as _UNLISTED_TAIL); trying
+    the lookbehinds at every character was most of the cost."""
+    last_end = 0
+    for t in _UNLISTED_TAIL.finditer(text):
+        s = t.start() - 2
+        if s < last_end:
+            continue
+        m = _UNLISTED.match(text, s)
+        if m is not None:
+            yield m
+            last_end = m.end()
 
 
 def _token_aligned(text: str, start: int, end: int, hit_bounds: frozenset[int] = frozenset()) -> bool:

@@ -27,8 +27,7 @@ import regex
 
 from ..mention import Mention
 from ..rules import load_yaml, rule_file
-from ..segment import posseg
-from .projects import _QUOTE_BEFORE, Spans, _clause_start, lexicon, trim_left
+from .projects import _QUOTE_BEFORE, Spans, _clause_start, lexicon, tagged, trim_left
 
 __all__ = ["extract_mechanisms"]
 
@@ -84,7 +83,7 @@ def _generic_tail_re():
 def _trim_keep_last_word(seg: str) -> int:
     """Like :func:`trim_left`, but the word right before a campaign's 年 belongs to its name even when it
     is a verb (深化高质量项目推进年活动 → 高质量项目推进年)."""
-    words = posseg(seg)
+    words = tagged(seg)
     if len(words) < 2:
         return trim_left(seg)
     head = seg[: len(seg) - len(words[-1][0])]
@@ -142,7 +141,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
             add(a, b, "mechanism.quoted")
             continue
         if (_CAMPAIGN_END.search(q) and not _NOT_CAMPAIGN.search(q) and not _LABEL.match(q)
-                and not (q.endswith("年") and posseg(q)[-1][0] != "年")):  # 项目年, not 就地过年
+                and not (q.endswith("年") and tagged(q)[-1][0] != "年")):  # 项目年, not 就地过年
             add(a, b, "mechanism.quoted", allow_in_book=True)
             continue
         if "、" not in q and _MODEL_AFTER.match(after):

@@ -39,7 +39,7 @@ import regex
 from .. import rules_dir
 from ..mention import Mention
 from ..rules import load_yaml, rule_file
-from ..segment import posseg
+from ..segment import backend_name, posseg
 
 __all__ = ["extract_projects", "trim_left", "lexicon", "has_proper_name", "Spans"]
 
@@ -67,6 +67,8 @@ _ASPIRATION_BEFORE = regex.compile(_CFG["aspiration_before"])
 _PROPER_TAGS = {"ns", "nr", "nrt", "nz", "nrfg", "eng", "ng"}
 
 _ROUTE_LIST = regex.compile(r"(?P<items>\p{Han}{2,12}(?:、\p{Han}{2,8}){1,8}?)(?P<suf>" + _CFG["route_suffix"] + r")(?![\p{Han}]{0,2}(?:网|规划))")
+_ROUTE_SUFFIX = regex.compile(_CFG["route_suffix"])
+_LINE = regex.compile(r"[^\n]+")
 _PROGRAMME_VERB = regex.compile(_CFG["programme_verb"])
 _ADVERBIAL = frozenset({"高质量", "高标准", "高水平", "高起点", "全力", "全面", "加快", "加速", "大力", "积极", "有序", "稳步"})
 _NAMED_PROGRAMME = regex.compile(r"(?P<n>\p{Han}{4,14}?(?:工程|计划))(?![\p{Han}]{0,1}(?:书|奖|库))")
@@ -137,19 +139,35 @@ def _generic_tail_re():
     return regex.compile(r"^.{0,2}(?:" + "|".join(map(regex.escape, gen)) + r")$")
 
 
+def tagged(text: str) -> tuple[tuple[str, str], ...]:
+    """``posseg(text)`` as a tuple, remembered: the rules tag the same short segments again and again
+    (each suffix of a clause, each list item), and the segmenter is the costly part."""
+    return _tagged(text, backend_name())
+
+
+@lru_cache(maxsize=8192)
+def _tagged(text: str, backend: str) -> tuple[tuple[str, str], ...]:
+    return tuple((w, t) for w, t in posseg(text, backend=backend))
+
+
 def trim_left(segment: str) -> int:
     """Offset in ``segment`` where a name ending at its end begins.
 
     Walks the words right to left and stops at the first governing verb, function word, 、 or
     count (``加快锂动芯二期`` → 2; ``装机7.5万千瓦的糯租水电站`` → after 的). A listed verb used as a
-    noun (启动区's 启动, tagged ``vn``) does not stop the walk.
+    noun (启动区's 启动, tagged ``vn``) does not stop the walk. Remembered per segment (and segmenter).
     """
+    return _trim_left(segment, backend_name())
+
+
+@lru_cache(maxsize=8192)
+def _trim_left(segment: str, backend: str) -> int:
     floor = 0
     for m in _COUNT_ANY.finditer(segment):
         floor = m.end()
     cut_at = segment.rfind("、")
     floor = max(floor, cut_at + 1)
-    words = posseg(segment)
+    words = _tagged(segment, backend)
     stops = lexicon("stop_verbs")
     long_stops, compound_re, stops_by_first = _stop_patterns()
     pos = len(segment)
@@ -215,7 +233,7 @@ def has_proper_name(name: str, suffix: str = "") -> bool:
 
     stop = gz.short_stoplist()
     pos = 0
-    for w, tag in posseg(name):
+    for w, tag in tagged(name):
         pos += len(w)
         if gz.candidates(w) and w not in stop:
             if _FACILITY_AFTER_REGION.match(name + suffix, pos):
@@ -264,13 +282,22 @@ def _clause_start(text: str, i: int, floor: int = 0) -> int:
     return j + 1
 
 
+def _route_lists(text: str):
+    """The matches of ``_ROUTE_LIST.finditer(text)``, looked for only in lines holding a 、 and a route
+    suffix (a match is Han characters and 、 ending in one; nothing it reads crosses a line end)."""
+    for ln in _LINE.finditer(text):
+        a, b = ln.span()
+        if text.find("、", a, b) >= 0 and _ROUTE_SUFFIX.search(text, a, b):
+            yield from _ROUTE_LIST.finditer(text, a, b)
+
+
 def _route_item(item: str) -> bool:
     """An item of a route list: a short abbreviation jieba does not know (莱临), or A至B (日照至五莲)."""
     if not (2 <= len(item) <= 12) or not _ALL_HAN.fullmatch(item) or _is_generic(item):
         return False
     if "至" in item[1:-1]:
         return True
-    return len(item) <= 4 and not _has_word()(item) and len(posseg(item)) > 1 or (
+    return len(item) <= 4 and not _has_word()(item) and len(tagged(item)) > 1 or (
         len(item) <= 4 and not _has_word()(item))
 
 
@@ -498,7 +525,7 @@ def extract_projects(text: str) -> list[Mention]:
                 add(a, b, "project.list_with_suffixed_items")
 
     # 3b. route lists sharing the last item's facility word (莱临、德商、日照至五莲、聊邯长铁路)
-    for m in _ROUTE_LIST.finditer(text):
+    for m in _route_lists(text):
         seg_start = _clause_start(text, m.start("suf"))
         if seg_start > m.start("items") or "等" in text[seg_start:m.end()]:
             continue
