@@ -531,24 +531,36 @@ def _trail_options(lead: int, py: str | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _run_token(c: str) -> tuple[bytes, bool] | None:
+    """The bytes a character stands for inside a shifted run, and whether it is shown as ASCII; None
+    where a run must stop."""
+    if c in _HARD_STOPS or c in _SEP:
+        return None
+    if c.isascii():
+        fb = _ascii_as_fullwidth(c)
+        return None if fb is None else (fb, True)
+    b = gbk(c)
+    return None if b is None or len(b) != 2 else (b, False)
+
+
+_RUN_TOKEN: dict[str, tuple[bytes, bool] | None] = {}     # memo of _run_token
+
+
 def _run_tokens(text: str, i: int, limit: int = MAX_RUN) -> list[tuple[int, bytes, bool]]:
     """Characters from ``i`` that may belong to a shifted run: (position, bytes, is_ascii)."""
     out = []
-    n = len(text)
-    while i < n and len(out) < limit:
+    n = min(len(text), i + limit)
+    memo = _RUN_TOKEN
+    while i < n:
         c = text[i]
-        if c in _HARD_STOPS or c in _SEP:
+        t = memo.get(c, False)
+        if t is False:
+            if len(memo) > 1 << 16:
+                memo.clear()
+            t = memo[c] = _run_token(c)
+        if t is None:
             break
-        if c.isascii():
-            fb = _ascii_as_fullwidth(c)
-            if fb is None:
-                break
-            out.append((i, fb, True))
-        else:
-            b = gbk(c)
-            if b is None or len(b) != 2:
-                break
-            out.append((i, b, False))
+        out.append((i, t[0], t[1]))
         i += 1
     return out
 
@@ -1007,7 +1019,7 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
 def _garbled_after(ctx: _Ctx, i: int) -> bool:
     """The characters from ``i`` up to where a shifted run must stop read like one."""
     toks = _run_tokens(ctx.text, i)
-    return bool(toks) and _suspect(ctx.lm, "".join(ctx.text[t[0]] for t in toks))
+    return bool(toks) and _suspect(ctx.lm, ctx.text[i:i + len(toks)])     # the tokens are contiguous
 
 
 def _garbled_before(ctx: _Ctx, i: int) -> bool:
