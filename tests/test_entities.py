@@ -315,3 +315,67 @@ def test_region_scan_is_shared_between_meta_and_extraction():
     assert ent._region_candidates.cache_info().currsize == 1
     assert ent.extract_regions(text, meta) == first
     assert ent._region_candidates.cache_info().hits >= 1
+
+
+def test_spaces_are_what_python_calls_space():
+    import sys
+
+    from pipeline.extract.projects import SPACES
+
+    assert set(SPACES) == {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
+
+
+def _clause_start_by_characters(text: str, i: int, floor: int = 0) -> int:
+    """The character-by-character walk that pipeline.extract.projects._clause_start replaces."""
+    from pipeline.extract.projects import _PAREN_BEFORE, _QUOTE_BEFORE, CLAUSE_PUNCT
+
+    j = i - 1
+    while j >= floor:
+        ch = text[j]
+        if ch in "）)":
+            m = _PAREN_BEFORE.search(text, max(floor, j - 14), j + 1)
+            if m:
+                j = m.start() - 1
+                continue
+        if ch == "”" and j + 1 < len(text) and text[j + 1] not in CLAUSE_PUNCT:
+            m = _QUOTE_BEFORE.search(text, max(floor, j - 16), j + 1)
+            if m:
+                j = m.start() - 1
+                continue
+        if ch in CLAUSE_PUNCT or ch.isspace():
+            break
+        j -= 1
+    return j + 1
+
+
+@pytest.mark.parametrize("prefix", ["001", "003"])
+def test_clause_start_at_every_offset(prefix):
+    from pipeline.extract.projects import _clause_start
+
+    text = corpus_doc(prefix)
+    for i in range(len(text) + 1):
+        for floor in (0, max(0, i - 5)):
+            assert _clause_start(text, i, floor) == _clause_start_by_characters(text, i, floor), (i, floor)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(st.sampled_from("甲乙丙（）()“”，。、\n \u3000\x1c遂内段四好路"), max_size=30), st.integers(0, 30), st.integers(0, 30))
+def test_clause_start_on_any_text(text, i, floor):
+    from pipeline.extract.projects import _clause_start
+
+    i, floor = min(i, len(text)), min(floor, i, len(text))
+    assert _clause_start(text, i, floor) == _clause_start_by_characters(text, i, floor)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(st.sampled_from("甲乙丙丁、和及（）“” 加快建设"), max_size=24), st.integers(0, 24), st.integers(0, 24))
+def test_item_cuts_are_where_the_character_walk_cut(text, a, b):
+    from pipeline.extract import projects as proj
+
+    a, b = min(a, len(text)), min(b, len(text))
+    spans, s = [], a
+    for i in range(a, b + 1):  # the walk _item_cuts replaced: every 、, and 和/及 before a long enough part
+        if i == b or text[i] == "、" or (text[i] in "和及" and proj._long_enough_after(text, i + 1, b)):
+            spans.append((s, i))
+            s = i + 1
+    assert proj._item_cuts(text, a, b) == spans

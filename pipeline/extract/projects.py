@@ -69,6 +69,7 @@ _PROPER_TAGS = {"ns", "nr", "nrt", "nz", "nrfg", "eng", "ng"}
 _ROUTE_LIST = regex.compile(r"(?P<items>\p{Han}{2,12}(?:、\p{Han}{2,8}){1,8}?)(?P<suf>" + _CFG["route_suffix"] + r")(?![\p{Han}]{0,2}(?:网|规划))")
 _ROUTE_SUFFIX = regex.compile(_CFG["route_suffix"])
 _LINE = regex.compile(r"[^\n]+")
+_ITEM_JOINT = regex.compile(r"[、和及]")
 _PROGRAMME_VERB = regex.compile(_CFG["programme_verb"])
 _ADVERBIAL = frozenset({"高质量", "高标准", "高水平", "高起点", "全力", "全面", "加快", "加速", "大力", "积极", "有序", "稳步"})
 _NAMED_PROGRAMME = regex.compile(r"(?P<n>\p{Han}{4,14}?(?:工程|计划))(?![\p{Han}]{0,1}(?:书|奖|库))")
@@ -258,6 +259,12 @@ def _is_generic(name: str) -> bool:
     return _generic_tail_re().match(name) is not None
 
 
+#: The characters for which ``str.isspace()`` is true (tests/test_entities.py checks the list).
+SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+          "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_CLAUSE_STOP_BACK = regex.compile("(?r)[" + regex.escape(CLAUSE_PUNCT + SPACES) + "]")  # searches right to left
+
+
 def _clause_start(text: str, i: int, floor: int = 0) -> int:
     """Index just after the last clause punctuation before ``i``.
 
@@ -265,6 +272,10 @@ def _clause_start(text: str, i: int, floor: int = 0) -> int:
     """
     j = i - 1
     while j >= floor:
+        m = _CLAUSE_STOP_BACK.search(text, floor, j + 1)
+        if m is None:
+            return floor
+        j = m.start()
         ch = text[j]
         if ch in "）)":
             m = _PAREN_BEFORE.search(text, max(floor, j - 14), j + 1)
@@ -276,9 +287,7 @@ def _clause_start(text: str, i: int, floor: int = 0) -> int:
             if m:  # “四好农村路”提升改造: a quoted word inside a list item
                 j = m.start() - 1
                 continue
-        if ch in CLAUSE_PUNCT or ch.isspace():
-            break
-        j -= 1
+        break
     return j + 1
 
 
@@ -320,13 +329,22 @@ def _long_enough_after(text: str, i: int, end: int) -> bool:
     return j - i >= 3
 
 
-def _split_items(text: str, seg_start: int, seg_end: int) -> list[tuple[int, int]]:
-    """Spans of the 、-separated items of ``text[seg_start:seg_end]``; the first one trimmed."""
+def _item_cuts(text: str, seg_start: int, seg_end: int) -> list[tuple[int, int]]:
+    """``text[seg_start:seg_end]`` cut at every 、 and at a 和/及 before a part long enough to be a name."""
     spans, s = [], seg_start
-    for i in range(seg_start, seg_end + 1):
-        if i == seg_end or text[i] == "、" or (text[i] in "和及" and _long_enough_after(text, i + 1, seg_end)):
+    for m in _ITEM_JOINT.finditer(text, seg_start, seg_end):
+        i = m.start()
+        if text[i] == "、" or _long_enough_after(text, i + 1, seg_end):
             spans.append((s, i))
             s = i + 1
+    if seg_start <= seg_end:
+        spans.append((s, seg_end))
+    return spans
+
+
+def _split_items(text: str, seg_start: int, seg_end: int) -> list[tuple[int, int]]:
+    """Spans of the 、-separated items of ``text[seg_start:seg_end]``; the first one trimmed."""
+    spans = _item_cuts(text, seg_start, seg_end)
     if spans:
         a, b = spans[0]
         paren = _PAREN_END.search(text, a, b)
