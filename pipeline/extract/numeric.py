@@ -169,11 +169,6 @@ def _range(rule: Rule, g: dict) -> tuple[Num, Num | None] | None:
     return num, hi
 
 
-def _signed(g: dict) -> bool:
-    s = g.get("num")
-    return bool(s) and s[0] in "-−"
-
-
 def _strip_sign(s: str) -> str:
     return s[1:] if s and s[0] in "-−" else s
 
@@ -286,9 +281,10 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     if num.value <= 0:
         return None
     spec = rule.spec
-    if g.get("num").strip("百千万亿") == "" and not g.get("qpre"):
+    if g["num"].strip("百千万亿") == "" and not g.get("qpre"):
         return None  # “万亿元”城市, 亿元以上项目 are labels; 突破万亿元, 近千亿元 are sums
-    if spec.get("context") == "money" and not money_context(text, m.start(), m.end()):
+    ms, me = m.span()
+    if spec.get("context") == "money" and not money_context(text, ms, me):
         return None
     cur = g.get("cur")
     sym = g.get("sym")
@@ -302,10 +298,10 @@ def _amount(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     per = g.get("per")
     if per:
         extra = (("per", per.lstrip("/每")),)
-    rid = rule.spec.get("range_id", rule.id) if hi else rule.id
-    return dict(kind="amount", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
-                value=num.value, value_max=hi.value if hi else None, currency=currency,
-                qualifier=_qualifier(g, num), extra=extra)
+    rid = spec.get("range_id", rule.id) if hi else rule.id
+    return {"kind": "amount", "text": m.group(0), "start": ms, "end": me, "rule": rid,
+            "value": num.value, "value_max": hi.value if hi else None, "currency": currency,
+            "qualifier": _qualifier(g, num), "extra": extra}
 
 
 _PERCENT_UNITS = {"%": "%", "％": "%", "‰": "‰", "百分之": "%", "千分之": "‰", "个百分点": "pp", "倍": "times"}
@@ -314,16 +310,15 @@ _PERCENT_UNITS = {"%": "%", "％": "%", "‰": "‰", "百分之": "%", "千分�
 def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     g = _groups(m)
     spec = rule.spec
-    unit_word = g.get("unit")
-    unit = spec.get("unit") or _PERCENT_UNITS.get(unit_word or "%", "%")
+    unit = spec.get("unit") or _PERCENT_UNITS.get(g.get("unit") or "%", "%")
     word = g.get("word")
+    raw = g.get("num")
     num = hi = None
     if "value" in spec:
         value = float(spec["value"])
     elif word:
         value = float(_lex("doubling", "percent")[word])
     else:
-        raw = g.get("num")
         num = Num(100.0) if raw == "百" else parse_number(_strip_sign(raw))
         if num is None:
             return None
@@ -333,15 +328,16 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
             if hi is None or hi.value < num.value:
                 return None
         value = num.value * spec.get("multiplier", 1)
-    seg = _segment(text, m.start())
-    direction = "down" if (g.get("num") and _signed(g)) else direction_of(text, m.start(), seg)
+    ms, me = m.span()
+    seg = _segment(text, ms)
+    direction = "down" if (raw and raw[0] in "-−") else direction_of(text, ms, seg)
     if word and direction is None:
         direction = "up"
-    rid = rule.spec.get("range_id", rule.id) if hi else rule.id
-    return dict(kind="percent", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
-                value=value, value_max=hi.value * spec.get("multiplier", 1) if hi else None,
-                unit=unit, qualifier=_qualifier(g, num), direction=direction,
-                basis=basis_of(text, m.start(), seg))
+    rid = spec.get("range_id", rule.id) if hi else rule.id
+    return {"kind": "percent", "text": m.group(0), "start": ms, "end": me, "rule": rid,
+            "value": value, "value_max": hi.value * spec.get("multiplier", 1) if hi else None,
+            "unit": unit, "qualifier": _qualifier(g, num), "direction": direction,
+            "basis": basis_of(text, ms, seg)}
 
 
 def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
@@ -476,6 +472,12 @@ _BARE_HUNDREDS = {"百": 100.0, "千": 1000.0}
 
 
 @lru_cache(maxsize=None)
+def _classifier_require_after() -> dict[str, tuple[str, ...]]:
+    """``classifier_require_after`` with each word list as a tuple (one ``startswith``)."""
+    return {c: tuple(str(w) for w in ws) for c, ws in _lex("classifier_require_after", "count").items()}
+
+
+@lru_cache(maxsize=None)
 def _classifier_not_after() -> dict[str, tuple[str, ...]]:
     """``classifier_not_after`` as last character → its words as one tuple (one ``startswith``);
     words are looked for in the next four characters only."""
@@ -485,8 +487,8 @@ def _classifier_not_after() -> dict[str, tuple[str, ...]]:
 
 def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     g = _groups(m)
-    raw = g.get("num")
-    clf = g.get("clf")
+    raw = g["num"]
+    clf = g["clf"]
     qpre = g.get("qpre")
     num = parse_number(raw)
     if num is None and qpre and raw in _BARE_HUNDREDS:
@@ -507,9 +509,10 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     bad = _classifier_not_after().get(clf[-1])
     if bad and not g.get("qpost") and text[clf_end: clf_end + 4].startswith(bad):
         return None
-    need = _lex("classifier_require_after", "count").get(clf)
-    if need and not text.startswith(tuple(need), clf_end) and clf_end < len(text):
+    need = _classifier_require_after().get(clf)
+    if need and not text.startswith(need, clf_end) and clf_end < len(text):
         return None  # 3个方面对经济: 对 is a preposition here
+    ms, me = m.span()
     is_cn = not raw[0].isdigit()
     # 一 as an indefinite article (一批, 一本台账, 一个项目), except frequencies (约谈一次)
     if is_cn and raw == "一" and clf != "次":
@@ -517,26 +520,26 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     # numbers inside slogans: “三个一”, 四个一批, 一个项目一个项目
     if is_cn and _CN_NUMERAL_START.match(text, clf_end):
         return None
-    if m.start() > 0 and text[m.start() - 1] in "“\"‘":
-        close = text.find("”", m.end(), m.end() + 8)
-        if close >= 0 and "“" not in text[m.end():close]:
+    if ms > 0 and text[ms - 1] in "“\"‘":
+        close = text.find("”", me, me + 8)
+        if close >= 0 and "“" not in text[me:close]:
             return None  # a quoted slogan: “两个毫不动摇”, “三个一”
-    if is_cn and text[clf_end: clf_end + 1] in ("”", "’") and "“" in text[max(0, m.start() - 8): m.start()]:
+    if is_cn and text[clf_end: clf_end + 1] in ("”", "’") and "“" in text[max(0, ms - 8): ms]:
         return None  # “一网一门一次”
-    if inside_title(text, m.start()):
+    if inside_title(text, ms):
         return None  # 《成都市支持保障重点项目的20条政策及措施》 names a document
     if clf in ("点", "类") and not is_cn and clf == "点":
         return None  # 8点 is a time; 五点意见 is a count
     if raw.strip("十百千万亿") == "" and raw != "十" and not qpre:
         return None  # a bare scale word (万家灯火, “万家民营企业…”) is not a number; 突破百亿次 is
-    if clf in ("位", "名") and text[max(0, m.start() - 1): m.start()] in ("前", "后"):
+    if clf in ("位", "名") and text[max(0, ms - 1): ms] in ("前", "后"):
         return None  # 排名前五位 is a rank
     if is_cn and clf == "次" and text.startswith(("会议", "全体会议"), clf_end):
         return None  # 十四届人大三次会议 is an ordinal session
-    unit = _lex("classifiers")[clf]
     rid = rule.spec.get("range_id", rule.id) if hi else rule.id
-    return dict(kind="count", text=m.group(0), start=m.start(), end=m.end(), rule=rid,
-                value=num.value, value_max=hi.value if hi else None, unit=unit, qualifier=_qualifier(g, num))
+    return {"kind": "count", "text": m.group(0), "start": ms, "end": me, "rule": rid, "value": num.value,
+            "value_max": hi.value if hi else None, "unit": _lex("classifiers")[clf],
+            "qualifier": _qualifier(g, num)}
 
 
 def attach_objects(text: str, mentions: list[dict]) -> list[dict]:
@@ -563,6 +566,7 @@ def attach_objects(text: str, mentions: list[dict]) -> list[dict]:
 
 # --- dates ---------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
 def _month_num(s: str | None) -> int | None:
     if not s:
         return None
@@ -572,6 +576,7 @@ def _month_num(s: str | None) -> int | None:
     return int(n.value)
 
 
+@lru_cache(maxsize=4096)
 def _day_num(s: str | None) -> int | None:
     if not s:
         return None
@@ -581,6 +586,7 @@ def _day_num(s: str | None) -> int | None:
     return int(n.value)
 
 
+@lru_cache(maxsize=4096)
 def _year_num(s: str | None) -> int | None:
     if not s:
         return None
@@ -609,28 +615,29 @@ _REL_YEAR = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "明年": 1}
 
 def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     g = _groups(m)
+    gy, gm, gm2, gd = g.get("y"), g.get("m"), g.get("m2"), g.get("d")
     dy, dm = _doc_year_month(doc_date)
     relative = False
-    y = _year_num(g.get("y"))
-    if g.get("y") and (y is None or not (1900 <= y <= 2100)):
+    y = _year_num(gy)
+    if gy and (y is None or not (1900 <= y <= 2100)):
         return None
     if y is None:
         rel = g.get("rel") or g.get("rel2")
         offset = _REL_YEAR.get(rel or "", 0)
         y = dy + offset if dy else None
         relative = y is None
-    mo, mo2 = _month_num(g.get("m")), _month_num(g.get("m2"))
-    if g.get("m") and mo is None or g.get("m2") and mo2 is None:
+    mo, mo2 = _month_num(gm), _month_num(gm2)
+    if gm and mo is None or gm2 and mo2 is None:
         return None
-    day = _day_num(g.get("d"))
-    if g.get("d") and day is None:
+    day = _day_num(gd)
+    if gd and day is None:
         return None
     if rule.id == "date.month":
-        chinese = not g["m"][0].isdigit()
+        chinese = not gm[0].isdigit()
         if chinese and not (mo2 or day or g.get("pos") or g.get("cut") or (g.get("yue") or "").endswith("份")):
             return None  # 一月一督查 is a slogan, not January
     value = None
-    if g.get("m"):
+    if gm:
         if mo2:
             if mo2 <= mo:
                 return None
@@ -659,13 +666,13 @@ def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
             return None
         value = f"{_ym(y, 1)}/{_ym(y, n)}"
     elif g.get("since"):
-        if not (g.get("y") or g.get("rel")):
+        if not (gy or g.get("rel")):
             return None  # …以来 with no anchor
-        if g.get("y"):
+        if gy:
             value = f"{y:04d}/" + (str(doc_date)[:7] if doc_date else "..")
         else:
             value = f"{_ym(y, 1)}/{_ym(y, dm)}" if (y and dm) else (f"{y:04d}/.." if y else "--01/..")
-    elif g.get("y"):
+    elif gy:
         y2 = _year_num(g.get("y2"))
         value = f"{y:04d}/{y2:04d}" if y2 and y2 > y else f"{y:04d}"
         if g.get("y2") and not (y2 and y2 > y):
@@ -673,8 +680,9 @@ def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     else:
         value = f"{y:04d}" if y else None
     qualifier = g.get("cut") or g.get("pos") or g.get("ypos") or None
-    return dict(kind="date", text=m.group(0), start=m.start(), end=m.end(), rule=rule.id,
-                value=value, qualifier=qualifier, relative=True if relative else None)
+    ms, me = m.span()
+    return {"kind": "date", "text": m.group(0), "start": ms, "end": me, "rule": rule.id,
+            "value": value, "qualifier": qualifier, "relative": True if relative else None}
 
 
 #: kind → builder(rule, match, text, doc_date) → the fields of a Mention, or None to reject the match
@@ -714,8 +722,10 @@ def _anchored() -> tuple[regex.Pattern, regex.Pattern, dict[str, tuple[tuple, ..
             by_char.setdefault(c, []).append(
                 (rule, tuple(sorted(ws, key=len)), ends, BUILDERS[rule.kind], rule.rx, rule.checks))
     follow = "".join(sorted(by_char)).replace("\\", "\\\\").replace("]", "\\]").replace("[", "\\[").replace("-", "\\-").replace("^", "\\^")
-    number = compile_pattern("(?:{number})(?=[" + follow + "])")
-    prefix = compile_pattern(r"(?:{qual_pre}|人民币|累计|共){1,2}\Z")
+    # stdlib ``re``: the number fragments start with a character class, so its scan skips ahead to
+    # digits and numerals (the ``regex`` module tests every position against the classes)
+    number = _stdlib(compile_pattern("(?:{number})(?=[" + follow + "])"))
+    prefix = _stdlib(compile_pattern(r"(?:{qual_pre}|人民币|累计|共){1,2}\Z"))
     return number, prefix, {c: tuple(rs) for c, rs in by_char.items()}
 
 
