@@ -270,6 +270,7 @@ def _scan_docs() -> list[Path]:
 def _plain_and_fast(text: str):
     """(plain, fast) results of each scan that is sped up by trying its pattern only where it can match."""
     from pipeline.extract import entities as ent
+    from pipeline.extract import mechanisms as mech
     from pipeline.extract import projects as proj
 
     spans = lambda ms: [m.span() for m in ms]  # noqa: E731
@@ -277,6 +278,8 @@ def _plain_and_fast(text: str):
         ([(h.start, h.end, h.text) for h in ent._scan_automaton(text)], [(h.start, h.end, h.text) for h in ent._scan(text)]),
         (spans(ent._UNLISTED.finditer(text)), spans(ent._unlisted_matches(text))),
         (spans(proj._ROUTE_LIST.finditer(text)), spans(proj._route_lists(text))),
+        (spans(mech._SUFFIX.finditer(text)), spans(mech._suffix_matches(text))),
+        (spans(mech._SHARED.finditer(text)), spans(mech._shared_heads(text))),
     ]
 
 
@@ -290,11 +293,13 @@ def test_fast_scans_find_what_the_plain_scans_find(path):
 
 
 _SCAN_PIECES = ["四川省", "成都", "成都市", "温江区", "天城县", "人民政府", "委员会", "中共", "委", "员", "、", "铁路",
-                "高速公路", "莱临", "日照至五莲", "规划", "网", "的", "a", "\n", "山西", "太原", "保定市", "县", "区", "市"]
+                "高速公路", "莱临", "日照至五莲", "规划", "网", "的", "a", "\n", "山西", "太原", "保定市", "县", "区", "市",
+                "首问负责制", "责任制", "制", "机制", "制度", "模式", "改革", "办法", "月调度", "季观摩", "制造"]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.sampled_from(_SCAN_PIECES) | st.text(st.sampled_from("四川成都温江天城县区市省人民政府、铁路高速"), max_size=4),
+@given(st.lists(st.sampled_from(_SCAN_PIECES) | st.text(st.sampled_from("四川成都温江天城县区市省人民政府、铁路高速制度模式机"),
+                                                        max_size=4),
                 max_size=14))
 def test_fast_scans_on_any_text(pieces):
     text = "".join(pieces)

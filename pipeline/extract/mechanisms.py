@@ -47,6 +47,11 @@ _NOT_CAMPAIGN = regex.compile(r"(?:行动计划|行动方案|\d年|[一二三四
 _BAD_CONTENT = regex.compile(r"(?:改革|体制|体系|基金|规划)$")
 _SUFFIX = regex.compile(_CFG["suffix"])
 _SHARED = regex.compile(r"(?P<items>[\p{Han}]{2,5}(?:、[\p{Han}]{2,6})+)(?P<head>机制|办法|制度)")
+_SHARED_HEAD = regex.compile(r"机制|办法|制度")
+_LINE = regex.compile(r"[^\n]+")
+# every _SUFFIX match holds 制 (at most two characters in: 责任制) or opens with 模 (模式)
+_SUFFIX_ANCHOR = regex.compile(r"[制模]")
+_SUFFIX_LEAD = 2
 _QUOTED_ITEM = regex.compile(r"“(?P<q>[^“”、\n]{3,12})”")
 _LIST_DENG = regex.compile(r"等(?:一系列)?(?:工作)?(?P<head>机制|制度)")
 _FIN = regex.compile(_CFG["financing"])
@@ -88,6 +93,36 @@ def _trim_keep_last_word(seg: str) -> int:
         return trim_left(seg)
     head = seg[: len(seg) - len(words[-1][0])]
     return trim_left(head) if len(head) - trim_left(head) >= 2 else trim_left(seg)
+
+
+def _suffix_matches(text: str):
+    """The matches of ``_SUFFIX.finditer(text)``, tried only up to _SUFFIX_LEAD characters before each
+    制/模 (its ``\\p{Han}制`` branch otherwise makes every character a start to try)."""
+    pos = 0
+    while True:
+        a = _SUFFIX_ANCHOR.search(text, pos)
+        if a is None:
+            return
+        a = a.start()
+        hit = None
+        for s in range(max(pos, a - _SUFFIX_LEAD), a + 1):
+            hit = _SUFFIX.match(text, s)
+            if hit is not None:
+                break
+        if hit is None:
+            pos = a + 1
+            continue
+        yield hit
+        pos = hit.end()
+
+
+def _shared_heads(text: str):
+    """The matches of ``_SHARED.finditer(text)``, looked for only in lines holding a 、 and a head word
+    (a match is Han characters and 、; it never crosses a line end)."""
+    for ln in _LINE.finditer(text):
+        a, b = ln.span()
+        if text.find("、", a, b) >= 0 and _SHARED_HEAD.search(text, a, b):
+            yield from _SHARED.finditer(text, a, b)
 
 
 def extract_mechanisms(text: str) -> list[Mention]:
@@ -180,7 +215,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
                 add(a, b, "mechanism.list_before_deng")
 
     # 4. shared head: 月调度、季观摩机制
-    for m in _SHARED.finditer(text):
+    for m in _shared_heads(text):
         seg_start = _clause_start(text, m.start())
         first_end = text.index("、", m.start("items"))
         # the first item loses its governing verb (坚持月调度 → 月调度)
@@ -194,7 +229,7 @@ def extract_mechanisms(text: str) -> list[Mention]:
 
     # 5. names ending in 制/机制/制度/模式
     prev_end = 0
-    for m in _SUFFIX.finditer(text):
+    for m in _suffix_matches(text):
         suffix = m.group(0)
         b = m.end()
         # names in a list (服务承诺制、首问负责制和责任追究制) never reach back past 、/和/及 or the
