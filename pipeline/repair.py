@@ -36,7 +36,7 @@ import bisect
 import logging
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from . import charlm
 from .offsets import Edit
@@ -337,6 +337,23 @@ class _Cand:
     stage: str = "mojibake"
     penalty: float = 0.0  # prior cost of the hypothesis (nats)
     margin: float | None = None   # gain needed when not certain (default: by the trigger)
+
+
+@dataclass
+class _Lazy:
+    """Candidates not worked out yet: those of one start of a run (:func:`_backward`), whose characters
+    for lost bytes need the expensive guess. ``template`` is their replacement with each such character
+    as ``_UNKNOWN`` (and each character that may turn into two as two), so :func:`_choose` can bound
+    their score from above and work them out only when they might win."""
+    start: int
+    end: int
+    template: str
+    make: object          # () -> list[_Cand], the candidates in the order they would have been listed
+    margin: float | None = None
+
+
+_UNKNOWN = "\0"
+_UNKNOWN_TERM = 1e-9      # above any log probability (all are <= 0, up to rounding)
 
 
 def _strip(s: str) -> str:
@@ -824,8 +841,11 @@ def _swallowed_paren(text: str, i: int) -> bool:
 
 
 def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str | None, end: int,
-              certain: bool, what: str) -> list[_Cand]:
-    """Candidates for a run ending at ``end_pos`` whose start is not marked: every start is tried."""
+              certain: bool, what: str) -> list[_Cand | _Lazy]:
+    """Candidates for a run ending at ``end_pos`` whose start is not marked: every start is tried.
+
+    The candidates of each start come as a :class:`_Lazy` (their guesses cost most of the repair, and
+    most starts lose by far): :func:`_choose` works out only those that can win."""
     text = ctx.text
     right = _visible(text, end, 1, 2)
     out = []
@@ -835,29 +855,20 @@ def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str
         left = _visible(text, s, -1, 2)
         first = (body + (tail or b""))[:1]
         if first:
-            r = _decode_run(ctx, _lead_options(first[0], None, None), body, tail, tail_py, left, right)
-            if r:
-                out.append(_Cand(s, end, _fw(r[0], ctx.ascii_punct), certain,
-                                 f"{what}: lost lead byte, re-aligned {len(r[0])} chars"
-                                 + ("" if r[1] else ", a byte unsure")))
-                sc = _comma_gaps(ctx, r[0], left)
-                if sc is not None:
-                    out.append(_Cand(s, end, _fw(sc, ctx.ascii_punct), certain,
-                                     f"{what}: lost lead byte, re-aligned, the pair dropped after '，' restored"))
+            head = _lead_options(first[0], None, None)
+            shape = _run_shape(head, body, tail, tail_py)
+            if shape is not None:
+                out.append(_Lazy(s, end, _fw(_comma_template(shape, head, bool(head)), ctx.ascii_punct),
+                                 partial(_lost_lead, ctx, head, body, tail, tail_py, left, right, s, end,
+                                         certain, what)))
         if len(body) >= 2 and body[0] >= 0x81:
             # the first shown character keeps its true lead byte; its trail byte was lost
-            rr = _decode_run(ctx, [], body[1:], tail, tail_py, "", right)
-            if rr:
+            shape = _run_shape((), body[1:], tail, tail_py)
+            if shape is not None:
                 opts = _trail_options(body[0], None)
-                c0, _, margin = _best_char(ctx, opts, left, rr[0][:2])
-                if margin < CONFIDENT:
-                    c0 = "\ufffd"
-                sc = _comma_gaps(ctx, c0 + rr[0], left)
-                if sc is not None:
-                    out.append(_Cand(s, end, _fw(sc, ctx.ascii_punct), certain,
-                                     f"{what}: lost trail byte, re-aligned, the pair dropped after '，' restored"))
-                out.append(_Cand(s, end, _fw(c0 + rr[0], ctx.ascii_punct), certain,
-                                 f"{what}: lost trail byte, re-aligned {len(rr[0]) + 1} chars"))
+                out.append(_Lazy(s, end, _fw(_comma_template(shape, opts, True), ctx.ascii_punct),
+                                 partial(_lost_trail, ctx, opts, body, tail, tail_py, left, right, s, end,
+                                         certain, what)))
         s -= 1
         if s < lo or end_pos - s > MAX_RUN:
             break
@@ -873,6 +884,105 @@ def _backward(ctx: _Ctx, lo: int, end_pos: int, tail: bytes | None, tail_py: str
                 break
         body = b + body
     return out
+
+
+def _lost_lead(ctx: _Ctx, head, body: bytes, tail, tail_py, left: str, right: str, s: int, end: int,
+               certain: bool, what: str) -> list[_Cand]:
+    """The candidates of a run from ``s`` whose first character lost its lead byte (see _backward)."""
+    out = []
+    r = _decode_run(ctx, head, body, tail, tail_py, left, right)
+    out.append(_Cand(s, end, _fw(r[0], ctx.ascii_punct), certain,
+                     f"{what}: lost lead byte, re-aligned {len(r[0])} chars" + ("" if r[1] else ", a byte unsure")))
+    sc = _comma_gaps(ctx, r[0], left)
+    if sc is not None:
+        out.append(_Cand(s, end, _fw(sc, ctx.ascii_punct), certain,
+                         f"{what}: lost lead byte, re-aligned, the pair dropped after '，' restored"))
+    return out
+
+
+def _lost_trail(ctx: _Ctx, opts, body: bytes, tail, tail_py, left: str, right: str, s: int, end: int,
+                certain: bool, what: str) -> list[_Cand]:
+    """The candidates of a run from ``s`` whose first character keeps its lead byte and lost its trail
+    byte (see _backward)."""
+    out = []
+    rr = _decode_run(ctx, [], body[1:], tail, tail_py, "", right)
+    c0, _, margin = _best_char(ctx, opts, left, rr[0][:2])
+    if margin < CONFIDENT:
+        c0 = "\ufffd"
+    sc = _comma_gaps(ctx, c0 + rr[0], left)
+    if sc is not None:
+        out.append(_Cand(s, end, _fw(sc, ctx.ascii_punct), certain,
+                         f"{what}: lost trail byte, re-aligned, the pair dropped after '，' restored"))
+    out.append(_Cand(s, end, _fw(c0 + rr[0], ctx.ascii_punct), certain,
+                     f"{what}: lost trail byte, re-aligned {len(rr[0]) + 1} chars"))
+    return out
+
+
+def _run_shape(head, body: bytes, tail: bytes | None, tail_py: str | None) -> tuple[str, bool, bool] | None:
+    """What :func:`_decode_run` would return without its guesses: None where it returns None, else
+    (the characters decoded for certain, whether a last character is guessed, whether '(' follows)."""
+    bs = body + (tail or b"")
+    if head:
+        if not bs:
+            return None
+        rest = bs[1:]
+    else:
+        rest = bs
+    if tail is None:
+        if len(rest) % 2 == 0:
+            return None
+        core, lead = rest[:-1], rest[-1]
+    else:
+        if len(rest) % 2:
+            return None
+        core, lead = rest, None
+    mid = decode_body(core)
+    if mid is None:
+        return None
+    if lead is None:
+        return mid, False, False
+    if lead < 0x81:
+        return None
+    paren = tail_py == "("
+    if not _trail_options(lead, None if paren else tail_py):
+        return None
+    return mid, True, paren
+
+
+def _comma_template(shape: tuple[str, bool, bool], first_options, first: bool) -> str:
+    """A template (see :class:`_Lazy`) for every candidate of a start: the guessed first character (one
+    of ``first_options`` or U+FFFD; none unless ``first``) and last character unknown, and each character
+    that :func:`_comma_gaps` may turn into a mark and a character (any but the last) doubled."""
+    mid, last, paren = shape
+    chars = ([_UNKNOWN] if first else []) + list(mid) + ([_UNKNOWN] if last else []) + (["("] if paren else [])
+    out = []
+    for k, ch in enumerate(chars):
+        if k + 1 < len(chars) and (_splittable(ch) if ch != _UNKNOWN else (k > 0 or _any_splittable(first_options))):
+            ch = _UNKNOWN * 2
+        out.append(ch)
+    return "".join(out)
+
+
+def _splittable(ch: str) -> bool:
+    """Whether :func:`_comma_gaps` may replace ``ch`` by a mark and a character."""
+    b = gbk(ch)
+    return not (b is None or len(b) != 2 or b[0] not in (0xA1, 0xA3) or ch == "，" or (
+        b[0] == 0xA1 and ch in _COMMON_MARKS))
+
+
+_SPLITTABLE_OPTS: dict[int, tuple[object, bool]] = {}
+
+
+def _any_splittable(options) -> bool:
+    """Whether any of ``options`` (or U+FFFD, not splittable) may be split by :func:`_comma_gaps`."""
+    hit = _SPLITTABLE_OPTS.get(id(options))
+    if hit is not None and hit[0] is options:
+        return hit[1]
+    v = any(_splittable(c) for c in options)
+    if len(_SPLITTABLE_OPTS) > 4096:
+        _SPLITTABLE_OPTS.clear()
+    _SPLITTABLE_OPTS[id(options)] = (options, v)
+    return v
 
 
 def _punct(ctx: _Ctx, i: int, qpos: int | None) -> list[_Cand]:
@@ -1035,9 +1145,14 @@ def _nchars(s: str) -> int:
     return sum(1 for c in s if not c.isascii())
 
 
-def _choose(ctx: _Ctx, cands: list[_Cand], done: int) -> tuple[_Cand, float] | None:
+def _choose(ctx: _Ctx, cands: list[_Cand | _Lazy], done: int) -> tuple[_Cand, float] | None:
     """The best candidate by language-model score over the stretch they all cover, with its gain over
-    leaving the damage as it is (characters restored are credited at the average per-character cost)."""
+    leaving the damage as it is (characters restored are credited at the average per-character cost);
+    the first of the best in list order.
+
+    A :class:`_Lazy` stands for its candidates in the list: they are worked out (most promising first)
+    only while the upper bound of their score (:func:`_bound`) reaches the best score so far, so the
+    result is the one of working out all of them."""
     cands = [c for c in cands if c.start >= done]
     if not cands:
         return None
@@ -1048,17 +1163,65 @@ def _choose(ctx: _Ctx, cands: list[_Cand], done: int) -> tuple[_Cand, float] | N
     right = _visible(text, b, 1, 2)
     base = _strip(text[a:b])
     base_score = ctx.lm.score(base + right, left, ctx.cache)
-    best = None
-    for c in cands:
-        full = _strip(text[a:c.start]) + c.after + _strip(text[c.end:b])
-        s = ctx.lm.score(full + right, left, ctx.cache)
-        s -= AVG_CHAR * (_nchars(full) - _nchars(base)) + c.penalty
-        ann = _ANNOT.match(text, c.end)
-        if ann and c.after and not (annotatable(c.after[-1]) and reading(c.after[-1]) == ann.group()[1:-1]):
-            s -= MISREAD_COST     # the annotation after the span belongs to its last character
-        if best is None or s > best[1]:
-            best = (c, s)
-    return best[0], best[1] - base_score
+    n_base = _nchars(base)
+    best = None             # (score, position in the list, candidate)
+    lazy = []
+    for pos, c in enumerate(cands):
+        if isinstance(c, _Lazy):
+            full = _strip(text[a:c.start]) + c.template + _strip(text[c.end:b])
+            lazy.append((_bound(ctx, full + right, left) - AVG_CHAR * (_nchars(full) + full.count(_UNKNOWN)
+                                                                         - n_base), pos, c))
+            continue
+        s = _cand_score(ctx, c, a, b, left, right, n_base)
+        if best is None or s > best[0]:
+            best = (s, (pos, 0), c)
+    lazy.sort(key=lambda x: (-x[0], x[1]))
+    for bound, pos, lz in lazy:
+        if best is not None and bound < best[0]:
+            break
+        for k, c in enumerate(lz.make()):
+            if lz.margin is not None:
+                c.margin = lz.margin
+            s = _cand_score(ctx, c, a, b, left, right, n_base)
+            if best is None or s > best[0] or (s == best[0] and (pos, k) < best[1]):
+                best = (s, (pos, k), c)
+    return best[2], best[0] - base_score
+
+
+def _cand_score(ctx: _Ctx, c: _Cand, a: int, b: int, left: str, right: str, n_base: int) -> float:
+    """The score of candidate ``c`` over text[a:b] (see :func:`_choose`)."""
+    text = ctx.text
+    full = _strip(text[a:c.start]) + c.after + _strip(text[c.end:b])
+    s = ctx.lm.score(full + right, left, ctx.cache)
+    s -= AVG_CHAR * (_nchars(full) - n_base) + c.penalty
+    ann = _ANNOT.match(text, c.end)
+    if ann and c.after and not (annotatable(c.after[-1]) and reading(c.after[-1]) == ann.group()[1:-1]):
+        s -= MISREAD_COST     # the annotation after the span belongs to its last character
+    return s
+
+
+def _bound(ctx: _Ctx, s: str, left: str) -> float:
+    """An upper bound of ``ctx.lm.score(s, left, ctx.cache)`` for any characters in place of the
+    unknown ones: the same sum in the same order, with each term that depends on an unknown character
+    (as itself or in its history) replaced by a number above any log probability (floating-point
+    addition is monotonic, so the bound holds exactly)."""
+    lm, cache = ctx.lm, ctx.cache
+    seen_before = cache.left if cache.n else {}
+    prev = left[-2:] if left else ""
+    total = 0.0
+    for c in s:
+        if c == _UNKNOWN or prev[-1:] == _UNKNOWN:
+            total += _UNKNOWN_TERM
+        elif _UNKNOWN in prev:
+            # P(c | ? a) depends on '?' only through the cache's trigrams, which need a seen before
+            # something in the document: when it was not, the term is exactly P(c | a)
+            total += _UNKNOWN_TERM if seen_before.get(prev[-1], 0) else lm.logp(prev[-1], c, cache)
+        elif prev:
+            total += lm.logp(prev, c, cache)
+        else:
+            total += lm.log_uni(c)
+        prev = prev[-1:] + c
+    return total
 
 
 def repair_mojibake(text: str) -> list[Edit]:

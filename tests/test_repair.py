@@ -210,6 +210,56 @@ def test_pruned_best_char_equals_scoring_every_option(monkeypatch):
     assert calls > 1000 and pruned > 300, (calls, pruned)
 
 
+def test_lazy_candidates_choose_as_if_all_were_worked_out(monkeypatch):
+    """_choose works out a _Lazy's candidates only while their score bound reaches the best so far. On
+    every suspect spot of the seeds and of freshly broken text it picks the same candidate, with the
+    same gain, as working out every candidate in list order; and each bound is above its candidates'
+    scores."""
+    import pipeline.repair as R
+
+    spots = 0
+    choose = R._choose
+
+    def checked(ctx, cands, done):
+        nonlocal spots
+        got = choose(ctx, cands, done)
+        flat = []
+        for c in cands:
+            if isinstance(c, R._Lazy):
+                made = c.make()
+                for m in made:
+                    if c.margin is not None:
+                        m.margin = c.margin
+                flat += made
+            else:
+                flat.append(c)
+        want = choose(ctx, flat, done)
+        key = (lambda r: None if r is None else (r[0].start, r[0].end, r[0].after, r[0].note, r[0].margin, r[1]))
+        assert key(got) == key(want)
+        live = [c for c in cands if c.start >= done]
+        if live and any(isinstance(c, R._Lazy) for c in live):
+            a, b = min(c.start for c in live), max(c.end for c in live)
+            left, right = R._visible(ctx.text, a, -1, 2), R._visible(ctx.text, b, 1, 2)
+            n_base = R._nchars(R._strip(ctx.text[a:b]))
+            for lz in (c for c in live if isinstance(c, R._Lazy)):
+                full = R._strip(ctx.text[a:lz.start]) + lz.template + R._strip(ctx.text[lz.end:b])
+                bound = R._bound(ctx, full + right, left) - R.AVG_CHAR * (
+                    R._nchars(full) + full.count(R._UNKNOWN) - n_base)
+                for m in lz.make():
+                    assert R._cand_score(ctx, m, a, b, left, right, n_base) <= bound, (lz.template, m.after)
+            spots += 1
+        return got
+
+    monkeypatch.setattr(R, "_choose", checked)
+    texts = [p.read_text(encoding="utf-8") for p in seed_paths()]
+    corrupt = shared_tool("corrupt")
+    src = _seed_text("002")
+    texts += [corrupt.corrupt(src, random.Random(seed), p_loss=0.003)[0] for seed in range(2)]
+    for text in texts:
+        repair_mojibake(text)
+    assert spots > 50, spots
+
+
 def test_reading_is_pypinyins_first_reading_for_every_annotatable_character():
     """repair.reading reads pypinyin's table directly; for every character it is ever asked about (the
     annotatable ones: in GBK, not in GB2312) it equals pypinyin.pinyin(c, style=TONE)[0][0]."""
