@@ -182,6 +182,97 @@ def test_time_grows_linearly():
     assert (t2 - t1) < 12 * max(t1 - t0, 0.01), f"4× text took {(t2 - t1) / max(t1 - t0, 1e-9):.1f}× time"
 
 
+# --- the fast paths find what the plain ones find ---------------------------------------------------
+
+def _texts() -> list[str]:
+    """Normalized corpus texts (always there), plus the shared devcorpus, clean and broken, when present."""
+    paths = sorted(CORPUS.glob("*.txt"))
+    if SHARED.is_dir():
+        paths += sorted(DEVCORPUS.glob("*.txt")) + sorted((DEVCORPUS / "broken").glob("*.txt"))
+    return [_normalized(p) for p in paths]
+
+
+def _fuzz(alphabet: list[str], n: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 30))) for _ in range(n)]
+
+
+NUMBER_PIECES = ["1", "2", "0", "9", "１", "２", ".", ",", "，", "、", "-", "−", "至", "一", "二", "两", "十", "百",
+                 "千", "万", "亿", "〇", "零", "廿", "壹", "佰", "点", "多", "余", "几", "数", "第", "个", "元", "%",
+                 "米", "年", "月", "项", "人", "倍", "大类", "的"]
+
+
+def test_number_scan_finds_exactly_the_numbers_of_the_number_fragment():
+    """``number_scan`` (numeric.py's scan, stdlib re) is ``number`` rewritten to lead with one class."""
+    from pipeline.extract.numeric import _anchored
+    from pipeline.rules import compile_pattern
+
+    scan = _anchored()[0]
+    follow = scan.pattern[scan.pattern.rindex("(?=["):]
+    plain = compile_pattern("(?:{number})" + follow)
+    for text in _texts() + _fuzz(NUMBER_PIECES, 3000, 1):
+        assert [m.span() for m in scan.finditer(text)] == [m.span() for m in plain.finditer(text)], text[:80]
+
+
+def test_stdlib_rule_patterns_match_as_the_regex_ones_do():
+    """Anchored rules match with the stdlib ``re`` compile of their pattern: same spans and groups."""
+    from pipeline.extract.numeric import numeric_rules
+
+    starts = re.compile(r"[\d〇零○一二两三四五六七八九十百千万亿廿壹贰叁肆伍陆柒捌玖拾佰仟\-−约大近将接超逾突破过不至最人共累百千]")
+    texts = _texts() + _fuzz(NUMBER_PIECES + ["超过", "约", "人民币", "个百分点", "×", "公里", "成"], 1500, 2)
+    for rule in numeric_rules():
+        if rule.rx is rule.regex:
+            continue
+        for text in texts:
+            for p in (m.start() for m in starts.finditer(text)):
+                a, b = rule.rx.match(text, p), rule.regex.match(text, p)
+                assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict())), (rule.id, text[p:p + 20])
+
+
+def test_windowed_rules_find_what_a_whole_text_scan_finds():
+    """A rule with ``window`` is scanned only around its required words: no match may be lost."""
+    from pipeline.extract.numeric import _scanning, _windows
+
+    pieces = ["今年", "去年", "上年", "明年", "本年", "上半年", "下半年", "前", "第", "一", "三", "四", "1", "4", "10",
+              "11", "12", "十一", "季度", "以来", "个月", "月", "月份", "-", "至", "上旬", "底", "，", "年"]
+    texts = _texts() + _fuzz(pieces, 3000, 3) + ["今年前十一个月", "今年10-12月份上旬", "去年以来，今年一季度"]
+    windowed = [(r, f, w) for r, _, f, w in _scanning() if w]
+    assert windowed  # date.period
+    for rule, finder, window in windowed:
+        for text in texts:
+            full = [(m.span(), m.groups()) for m in rule.regex.finditer(text)]
+            parts = [(m.span(), m.groups()) for lo, hi in _windows(text, finder, *window)
+                     for m in rule.rx.finditer(text, lo, hi)]
+            assert parts == full, (rule.id, text[:80])
+
+
+def test_mention_constructor_keeps_the_dataclass_signature_and_checks():
+    """Mention's slot-setting ``__init__`` (pipeline/mention.py) takes and checks what the generated one did."""
+    import dataclasses
+    import inspect
+
+    params = list(inspect.signature(Mention).parameters.values())
+    fields = dataclasses.fields(Mention)
+    assert [p.name for p in params] == [f.name for f in fields]
+    for p, f in zip(params, fields):
+        assert p.default == (inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default)
+    m = Mention("amount", "3亿元", 0, 4, "amount.currency", value=3e8, currency="CNY")
+    assert (m.kind, m.value, m.currency, m.unit, m.source, m.extra) == ("amount", 3e8, "CNY", None, "rule", ())
+    assert m == Mention(kind="amount", text="3亿元", start=0, end=4, rule="amount.currency", value=3e8, currency="CNY")
+    assert dataclasses.replace(m, start=1).start == 1 and m.with_raw(5, 9).raw_end == 9
+    assert hash(m) == hash(dataclasses.replace(m))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.start = 2
+    with pytest.raises(ValueError, match="unknown mention kind"):
+        Mention("nope", "x", 0, 1, "r")
+    with pytest.raises(ValueError, match="bad span"):
+        Mention("amount", "x", 2, 1, "r")
+    with pytest.raises(TypeError):
+        Mention("amount", "x", 0)
+
+
 # --- property: every mention is a faithful span --------------------------------------------------------
 
 hypothesis = pytest.importorskip("hypothesis")

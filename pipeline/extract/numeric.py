@@ -364,6 +364,8 @@ def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
 _OBJ_CHARS = r"[\p{Han}“”\"‘’A-Za-z]"
 _OBJ_RUN = regex.compile(_OBJ_CHARS + "+")
 _OBJ_TAIL = regex.compile(_OBJ_CHARS + r"+\Z")
+#: common characters outside _OBJ_CHARS: a run cannot start (or end) on them, no search needed
+_NOT_OBJ = frozenset("0123456789０１２３４５６７８９，。、；：？！（）《》【】—…·％%,.;:?!()[]<> \n\t-+/~～")
 _CN_NUMERAL_START = regex.compile(r"[一二两三四五六七八九十]")
 _NOUNISH = ("n", "vn", "b", "j", "eng", "a", "an", "nz")
 
@@ -392,7 +394,7 @@ def _object_after(text: str, end: int, limit: int = 12, lead_verb: bool = True, 
     It never reaches ``bound`` (the start of the next mention).
     """
     stop = min(len(text) if bound is None else bound, end + limit)
-    hit = _OBJ_RUN.match(text, end, stop) if stop > end else None
+    hit = _OBJ_RUN.match(text, end, stop) if stop > end and text[end] not in _NOT_OBJ else None
     if hit is None:
         return ""
     run = hit.group()
@@ -426,7 +428,7 @@ def _object_after(text: str, end: int, limit: int = 12, lead_verb: bool = True, 
 def _object_before(text: str, start: int, limit: int = 12) -> str:
     """The counted noun phrase right before the number: …确定州级重点项目170个 → 州级重点项目."""
     lo = max(0, start - limit)
-    hit = _OBJ_TAIL.search(text, lo, start) if start - lo >= 2 else None
+    hit = _OBJ_TAIL.search(text, lo, start) if start - lo >= 2 and text[start - 1] not in _NOT_OBJ else None
     if hit is None or hit.end() - hit.start() < 2:
         return ""
     i = hit.start()
@@ -722,9 +724,9 @@ def _anchored() -> tuple[regex.Pattern, regex.Pattern, dict[str, tuple[tuple, ..
             by_char.setdefault(c, []).append(
                 (rule, tuple(sorted(ws, key=len)), ends, BUILDERS[rule.kind], rule.rx, rule.checks))
     follow = "".join(sorted(by_char)).replace("\\", "\\\\").replace("]", "\\]").replace("[", "\\[").replace("-", "\\-").replace("^", "\\^")
-    # stdlib ``re``: the number fragments start with a character class, so its scan skips ahead to
-    # digits and numerals (the ``regex`` module tests every position against the classes)
-    number = _stdlib(compile_pattern("(?:{number})(?=[" + follow + "])"))
+    # stdlib ``re`` with ``number_scan`` (``number`` led by one character class): its search jumps
+    # to digits and numerals, where ``regex`` tests every position against the classes
+    number = _stdlib(compile_pattern("(?:{number_scan})(?=[" + follow + "])"))
     prefix = _stdlib(compile_pattern(r"(?:{qual_pre}|人民币|累计|共){1,2}\Z"))
     return number, prefix, {c: tuple(rs) for c, rs in by_char.items()}
 
