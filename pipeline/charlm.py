@@ -276,6 +276,13 @@ class CharLM:
             out = list(map(memo.__getitem__, keys))
         return out
 
+    def logps_once(self, hs, bs, cache: DocCache | None = None) -> list[float]:
+        """[log P(b | h) for h, b in zip(hs, bs)], the same floats as :meth:`logps`, computed without
+        its memo: for pairs that seldom recur (a repair's candidate characters), keying and storing
+        each one costs more than it saves."""
+        log = math.log
+        return [log(p) for p in self._p_many(hs, bs, cache)]
+
     def log_uni(self, c: str) -> float:
         """log of :meth:`p_uni`, memoized."""
         v = self._log_uni.get(c)

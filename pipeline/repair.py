@@ -387,9 +387,9 @@ def _scores(ctx: _Ctx, cs, left: str, right: str) -> list[tuple[str, float]]:
     n = len(cs)
     last = left[-1:]
     r0, r1 = right[:1], right[1:2]
-    scores = lm.logps([left] * n, cs, cache) if left else [lm.log_uni(c) for c in cs]
+    scores = lm.logps_once([left] * n, cs, cache) if left else [lm.log_uni(c) for c in cs]
     if r0:
-        s2 = lm.logps([last + c for c in cs], [r0] * n, cache)
+        s2 = lm.logps_once([last + c for c in cs], [r0] * n, cache)
         if r1:
             s3 = _third_terms(lm, cache, cs, r0, r1)
             scores = [s + t + u for s, t, u in zip(scores, s2, s3)]
