@@ -1,6 +1,9 @@
 """Combining the outputs of several extractors into one ordered list of mentions."""
 from __future__ import annotations
 
+from bisect import bisect_left, insort
+from itertools import accumulate
+
 from ..mention import Mention
 
 NUMERIC = frozenset({"amount", "percent", "count", "quantity", "date"})
@@ -14,6 +17,10 @@ def merge_mentions(mentions: list[Mention]) -> list[Mention]:
     conflicts; across extractors the longer span wins). Entity kinds may nest (a project
     containing a region), as the gold guidelines allow; a model mention that overlaps a rule
     mention of the same kind is dropped in favour of the rule's.
+
+    Spans ``[s, e)`` overlap when ``s < e2 and s2 < e`` (an empty span overlaps only what strictly
+    contains it). Both overlap tests are by bisection, so a long document with thousands of figures
+    costs n log n, not n².
     """
     seen = set()
     uniq = []
@@ -25,18 +32,51 @@ def merge_mentions(mentions: list[Mention]) -> list[Mention]:
         uniq.append(m)
     numeric = sorted((m for m in uniq if m.kind in NUMERIC), key=lambda m: (-(m.end - m.start), m.start))
     kept: list[Mention] = []
-    taken: list[tuple[int, int]] = []
+    taken = _Disjoint()
     for m in numeric:
-        if any(m.start < e and s < m.end for s, e in taken):
+        if taken.overlaps(m.start, m.end):
             continue
         kept.append(m)
-        taken.append((m.start, m.end))
-    rules = [m for m in uniq if m.kind in ENTITY and m.source != "model"]
+        taken.add(m.start, m.end)
+    rules = _RuleSpans(m for m in uniq if m.kind in ENTITY and m.source != "model")
     for m in uniq:
         if m.kind not in ENTITY:
             continue
-        if m.source == "model" and any(r.kind == m.kind and r.start < m.end and m.start < r.end for r in rules):
+        if m.source == "model" and rules.overlaps(m.kind, m.start, m.end):
             continue
         kept.append(m)
     kept.sort(key=lambda m: (m.start, -(m.end - m.start)))
     return kept
+
+
+class _Disjoint:
+    """Spans that do not overlap one another, sorted, so their ends rise with their starts."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def overlaps(self, a: int, b: int) -> bool:
+        i = bisect_left(self._starts, b)  # the spans starting before b; the last of them ends last
+        return i > 0 and self._ends[i - 1] > a
+
+    def add(self, a: int, b: int) -> None:
+        i = bisect_left(self._starts, a)
+        self._starts.insert(i, a)
+        self._ends.insert(i, b)
+
+
+class _RuleSpans:
+    """The rule mentions' spans by kind (they may nest), for "does any of this kind overlap [a, b)"."""
+
+    def __init__(self, mentions) -> None:
+        by_kind: dict[str, list[tuple[int, int]]] = {}
+        for m in mentions:
+            insort(by_kind.setdefault(m.kind, []), (m.start, m.end))
+        self._index = {k: ([s for s, _ in v], list(accumulate((e for _, e in v), max)))
+                       for k, v in by_kind.items()}
+
+    def overlaps(self, kind: str, a: int, b: int) -> bool:
+        starts, max_end = self._index.get(kind, ((), ()))
+        i = bisect_left(starts, b)  # spans starting before b; the furthest end among them decides
+        return i > 0 and max_end[i - 1] > a
