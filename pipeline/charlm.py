@@ -330,6 +330,29 @@ class CharLM:
             prev = prev[-1] + c
         return s
 
+    def score_many(self, texts) -> list[float]:
+        """[self.score(t) for t in texts] (no context, no document cache) in one call: the repair scores
+        every clause of a document this way."""
+        lp2 = self._lp2
+        if len(lp2) > MEMO_MAX:
+            lp2.clear()
+        get, log_uni, log, p = lp2.get, self.log_uni, math.log, self.p
+        out = []
+        for text in texts:
+            s = 0.0
+            if text:
+                a = text[0]
+                s += log_uni(a)
+                for c in text[1:]:
+                    ab = a + c
+                    v = get(ab)
+                    if v is None:
+                        v = lp2[ab] = log(p(a, c))
+                    s += v
+                    a = c
+            out.append(s)
+        return out
+
     def is_common(self, c: str, threshold: float = 2e-6) -> bool:
         return self.p_uni(c) >= threshold
 

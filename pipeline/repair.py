@@ -297,13 +297,17 @@ def _clean_part(lm: charlm.CharLM, text: str, events: list[re.Match] | None = No
     masked = _ANNOT_INNER.sub("\x01\\1\x02", text)
     keep = []
     pos = 0
-    for m in _CLAUSE_BODY.finditer(masked):
+    clauses = list(_CLAUSE_BODY.finditer(masked))
+    # _suspect for every clause, scored in one call
+    plains = [_MASKED_ANNOT.sub("", g) if "\x01" in g else g for g in (m.group() for m in clauses)]
+    suspect = [len(p) > 1 and s / len(p) < SUSPECT_MEAN for p, s in zip(plains, lm.score_many(plains))]
+    for m, bad in zip(clauses, suspect):
         a, b = m.span()
         sep = masked[pos:a]
         keep.append("\n" if "?" in sep or "€" in sep else sep)
         pos = b
         k = bisect.bisect_left(marks, a - 1)
-        if (k < len(marks) and marks[k] <= b) or _suspect(lm, m.group()):
+        if (k < len(marks) and marks[k] <= b) or bad:
             if "。" in sep and len(keep) >= 2:
                 keep[-2] = "\n"          # a false '。' (省，→ 。) leaves the clause before it one short
             keep.append("\n")
