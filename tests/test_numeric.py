@@ -237,14 +237,15 @@ def test_windowed_rules_find_what_a_whole_text_scan_finds():
 
     pieces = ["今年", "去年", "上年", "明年", "本年", "上半年", "下半年", "前", "第", "一", "三", "四", "1", "4", "10",
               "11", "12", "十一", "季度", "以来", "个月", "月", "月份", "-", "至", "上旬", "底", "，", "年"]
-    texts = _texts() + _fuzz(pieces, 3000, 3) + ["今年前十一个月", "今年10-12月份上旬", "去年以来，今年一季度"]
+    texts = _texts() + _fuzz(pieces, 3000, 3) + ["今年前十一个月", "今年10-12月份上旬", "去年以来，今年一季度",
+                                               "前十一个月", "第四季度", "上半年", "明年11-12月份下旬"]
     windowed = [(r, f, w) for r, _, f, w in _scanning() if w]
     assert windowed  # date.period
     for rule, finder, window in windowed:
         for text in texts:
             full = [(m.span(), m.groups()) for m in rule.regex.finditer(text)]
             parts = [(m.span(), m.groups()) for lo, hi in _windows(text, finder, *window)
-                     for m in rule.rx.finditer(text, lo, hi)]
+                     for m in rule.regex.finditer(text, lo, hi)]
             assert parts == full, (rule.id, text[:80])
 
 
