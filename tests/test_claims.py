@@ -128,7 +128,7 @@ def test_parse_period(phrase, doc_date, year, expected):
     assert parse_period(phrase, doc_date, year) == expected
 
 
-_PERIOD_PIECES = list("截至止到今去上本年以来目前为止时期间十一二三四五六七八九〇0123456789-—至~月份底末前个半下季度第全同期”，。")
+_PERIOD_PIECES = list("截至止到今去上本年以来目前为止时期间十一二三四五六七八九〇0123456789２０-—–~～至月份底末前个半下季度第全同期”\"，。a ")
 
 
 def _plain_periods(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
