@@ -430,6 +430,7 @@ def _pick(scored) -> tuple[str, float, float]:
 # ---------------------------------------------------------------- exact pruning of _best_char
 
 _PRUNE_MIN = 8          # option lists up to this long are scored whole
+_SIDE_MAX = 2048        # neighbours whose bigram sets one option list keeps (then started afresh)
 
 
 @dataclass(eq=False)
@@ -495,12 +496,16 @@ def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> list[str]:
     if a:
         s = info.succ.get(a)
         if s is None:
+            if len(info.succ) > _SIDE_MAX:
+                info.succ.clear()
             bi = lm.bi
             s = info.succ[a] = frozenset(c for c in info.cs if bi.get(a + c, 0))
         special |= s
     if r0:
         s = info.pred.get(r0)
         if s is None:
+            if len(info.pred) > _SIDE_MAX:
+                info.pred.clear()
             bi = lm.bi
             s = info.pred[r0] = frozenset(c for c in info.cs if bi.get(c + r0, 0))
         special |= s
