@@ -183,18 +183,29 @@ def test_fast_lm_probabilities_equal_the_definition():
 def test_pruned_best_char_equals_scoring_every_option(monkeypatch):
     """_best_char scores only the options that can be best or second (exact pruning, see
     repair._contenders). On every call a repair of the seeds and of freshly broken text makes, its
-    (character, score, margin) is exactly that of scoring every option: same argmax, same tie order,
-    same margin, so the repairs cannot change with the pruning."""
+    (character, score, margin) is exactly that of scoring every option by the definition: same argmax,
+    same tie order, same margin, so the repairs cannot change with the pruning or the batched scoring."""
     import pipeline.repair as R
 
     calls = pruned = 0
     best_char = R._best_char
 
+    def score(ctx, c, left, right):
+        """The definition: log P(c | left) + log P(r0 | last c) + log P(r1 | c r0), in that order."""
+        lm, cache = ctx.lm, ctx.cache
+        s = lm.logp(left, c, cache) if left else lm.log_uni(c)
+        if right[:1]:
+            s = s + lm.logp(left[-1:] + c, right[0], cache)
+            if right[1:2]:
+                s = s + lm.logp(c + right[0], right[1], cache)
+        return s
+
     def checked(ctx, options, left, right):
         nonlocal calls, pruned
         got = best_char(ctx, options, left, right)
+        left, right = left[-2:], right[:2]
         info = R._options_info(ctx.lm, options)
-        full = R._pick(R._scores(ctx, info.cs, left[-2:], right[:2]))
+        full = R._pick((c, score(ctx, c, left, right)) for c in dict.fromkeys(options))
         assert got == full, (info.cs[:6], left, right)
         calls += 1
         pruned += len(info.cs) > R._PRUNE_MIN
