@@ -6,8 +6,8 @@ Usage: python benchmarks/bench_entities.py [--times 5] [--model]
 Normalizes the seeds and the devcorpus once, then runs each stage document by document, as
 ``pipeline.process`` does, and prints chars/s in process CPU time (best of ``--times`` passes, so that a
 busy machine does not distort the figure). Every pass starts each document cold: the per-text memos
-(the region scan shared by ``document_meta`` and ``extract_entities``, segmenter tags, name trims and the
-model's piece cache) are cleared first, so a document repeated across passes is not served from them.
+(the region scan shared by ``document_meta`` and ``extract_entities``, segmenter tags, name trims, name
+tests and the model's piece cache) are cleared first, so a document repeated across passes is not served from them.
 
 Stages, in pipeline order:
 
@@ -49,7 +49,8 @@ def corpus_docs() -> list[str]:
 def forget() -> None:
     """Clear the per-text memos so that every document is processed cold."""
     for memo in (getattr(entities, "_region_candidates", None), getattr(projects, "_tagged", None),
-                 getattr(projects, "_trim_left", None)):
+                 getattr(projects, "_trim_left", None), getattr(projects, "_is_generic", None),
+                 getattr(projects, "_strip_modifiers", None)):
         if memo is not None:  # (absent in older versions, which the script can also measure)
             memo.cache_clear()
     try:

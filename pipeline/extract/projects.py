@@ -247,6 +247,7 @@ def has_proper_name(name: str, suffix: str = "") -> bool:
     return False
 
 
+@lru_cache(maxsize=16384)  # names recur (each suffix match of a clause tests its name and core)
 def _is_generic(name: str) -> bool:
     gen = lexicon("project_generic")
     sectors = lexicon("sectors")
@@ -396,6 +397,7 @@ _MODIFIERS = regex.compile(
     r"新开工|新建|计划|储备|新增|在建|续建|重点|重大|省市|国家|全年|年度|新一轮|一批|全域)+")
 
 
+@lru_cache(maxsize=16384)
 def _strip_modifiers(name: str) -> str:
     """``name`` without leading place, year and status words (全市2019年重点项目 → 项目)."""
     prev = None
