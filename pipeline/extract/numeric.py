@@ -198,9 +198,14 @@ def direction_of(text: str, start: int, seg: str | None = None) -> str | None:
         seg = _segment(text, start)
     if not seg:
         return None
+    return _direction(seg, seg[::-1])
+
+
+def _direction(seg: str, rseg: str) -> str | None:
+    """:func:`direction_of` a non-empty segment ``seg``, given it reversed (``rseg``)."""
     # the nearest word before the number: the first hit in the reversed segment (the words are
     # reversed too), which is what a backwards search finds, at stdlib ``re``'s lower cost per call
-    last = _direction_rx().search(seg[::-1])
+    last = _direction_rx().search(rseg)
     if last is None:
         return None
     d = "up" if last.lastgroup == "up" else "down"
@@ -235,7 +240,12 @@ def basis_of(text: str, start: int, seg: str | None = None) -> str | None:
         seg = _segment(text, start)
     if not seg:
         return None
-    hit = _basis_rx().search(seg[::-1])  # the nearest word: see direction_of
+    return _basis(seg[::-1])
+
+
+def _basis(rseg: str) -> str | None:
+    """:func:`basis_of` a non-empty segment, given it reversed."""
+    hit = _basis_rx().search(rseg)  # the nearest word: see direction_of
     return _lex("basis_words")[hit.group()[::-1]] if hit else None
 
 
@@ -331,14 +341,19 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
         value = num.value * spec.get("multiplier", 1)
     ms, me = m.span()
     seg = _segment(text, ms)
-    direction = "down" if (raw and raw[0] in "-−") else direction_of(text, ms, seg)
+    if seg:
+        rseg = seg[::-1]
+        direction = "down" if (raw and raw[0] in "-−") else _direction(seg, rseg)
+        basis = _basis(rseg)
+    else:
+        direction = "down" if (raw and raw[0] in "-−") else None
+        basis = None
     if word and direction is None:
         direction = "up"
     rid = spec.get("range_id", rule.id) if hi else rule.id
     return {"kind": "percent", "text": m.group(0), "start": ms, "end": me, "rule": rid,
             "value": value, "value_max": hi.value * spec.get("multiplier", 1) if hi else None,
-            "unit": unit, "qualifier": _qualifier(g, num), "direction": direction,
-            "basis": basis_of(text, ms, seg)}
+            "unit": unit, "qualifier": _qualifier(g, num), "direction": direction, "basis": basis}
 
 
 def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
