@@ -319,6 +319,19 @@ class CharLM:
                 s += v
                 a = c
             return s
+        return self.score_more(text, prev, s, cache)[0]
+
+    def score_more(self, text: str, prev: str, s: float, cache: DocCache | None = None) -> tuple[float, str]:
+        """Go on with a :meth:`score`: ``s`` plus the log probabilities of ``text`` after the history
+        ``prev`` (up to two characters), added one by one as :meth:`score` adds them, and the history after
+        it. ``score(a + b, left)`` is ``score_more(b, *score_more(a, left[-2:], 0.0))`` to the last bit."""
+        if not text:
+            return s, prev
+        if not prev:
+            c = text[0]
+            s += self.log_uni(c)
+            prev = c
+            text = text[1:]
         memo = self._memo_for(cache)
         get = memo.get
         for c in text:
@@ -328,7 +341,7 @@ class CharLM:
                 v = memo[key] = math.log(self.p(prev, c, cache))
             s += v
             prev = prev[-1] + c
-        return s
+        return s, prev
 
     def score_many(self, texts) -> list[float]:
         """[self.score(t) for t in texts] (no context, no document cache) in one call: the repair scores

@@ -1151,7 +1151,7 @@ def _garbled_before(ctx: _Ctx, i: int) -> bool:
 
 def _nchars(s: str) -> int:
     """Characters a repair may be credited for restoring (ASCII leftovers are not restorations)."""
-    return sum(1 for c in s if not c.isascii())
+    return len(s) - len(s.encode("ascii", "ignore"))
 
 
 def _choose(ctx: _Ctx, cands: list[_Cand | _Lazy], done: int) -> tuple[_Cand, float] | None:
@@ -1173,6 +1173,7 @@ def _choose(ctx: _Ctx, cands: list[_Cand | _Lazy], done: int) -> tuple[_Cand, fl
     base = _strip(text[a:b])
     base_score = ctx.lm.score(base + right, left, ctx.cache)
     n_base = _nchars(base)
+    start_of = _Starts(ctx, a, left)
     best = None             # (score, position in the list, candidate)
     lazy = []
     for pos, c in enumerate(cands):
@@ -1181,7 +1182,7 @@ def _choose(ctx: _Ctx, cands: list[_Cand | _Lazy], done: int) -> tuple[_Cand, fl
             lazy.append((_bound(ctx, full + right, left) - AVG_CHAR * (_nchars(full) + full.count(_UNKNOWN)
                                                                          - n_base), pos, c))
             continue
-        s = _cand_score(ctx, c, a, b, left, right, n_base)
+        s = _cand_score(ctx, c, a, b, right, n_base, start_of)
         if best is None or s > best[0]:
             best = (s, (pos, 0), c)
     lazy.sort(key=lambda x: (-x[0], x[1]))
@@ -1191,18 +1192,40 @@ def _choose(ctx: _Ctx, cands: list[_Cand | _Lazy], done: int) -> tuple[_Cand, fl
         for k, c in enumerate(lz.make()):
             if lz.margin is not None:
                 c.margin = lz.margin
-            s = _cand_score(ctx, c, a, b, left, right, n_base)
+            s = _cand_score(ctx, c, a, b, right, n_base, start_of)
             if best is None or s > best[0] or (s == best[0] and (pos, k) < best[1]):
                 best = (s, (pos, k), c)
     return best[2], best[0] - base_score
 
 
-def _cand_score(ctx: _Ctx, c: _Cand, a: int, b: int, left: str, right: str, n_base: int) -> float:
-    """The score of candidate ``c`` over text[a:b] (see :func:`_choose`)."""
+class _Starts:
+    """The score of the damaged text from ``a`` up to a candidate's start, and the history after it, for
+    each start (candidates share a few starts): a candidate's score goes on from there."""
+
+    def __init__(self, ctx: _Ctx, a: int, left: str):
+        self.ctx, self.a, self.left = ctx, a, left[-2:] if left else ""
+        self.memo: dict[int, tuple[str, float, str]] = {}
+
+    def __call__(self, start: int) -> tuple[str, float, str]:
+        """(the stripped text from ``a`` to ``start``, its score, the history after it)."""
+        hit = self.memo.get(start)
+        if hit is None:
+            ctx = self.ctx
+            pre = _strip(ctx.text[self.a:start])
+            hit = self.memo[start] = (pre, *ctx.lm.score_more(pre, self.left, 0.0, ctx.cache))
+        return hit
+
+
+def _cand_score(ctx: _Ctx, c: _Cand, a: int, b: int, right: str, n_base: int, start_of: _Starts) -> float:
+    """The score of candidate ``c`` over text[a:b] (see :func:`_choose`): that of the text with ``c``
+    applied, from the text before ``a`` to the context ``right``, less the credit for characters restored
+    and its penalty. The sum goes on from the score of its start (:class:`_Starts`), term by term as
+    ``ctx.lm.score(full + right, left)`` would add them."""
     text = ctx.text
-    full = _strip(text[a:c.start]) + c.after + _strip(text[c.end:b])
-    s = ctx.lm.score(full + right, left, ctx.cache)
-    s -= AVG_CHAR * (_nchars(full) - n_base) + c.penalty
+    pre, s, prev = start_of(c.start)
+    rest = c.after + _strip(text[c.end:b])
+    s = ctx.lm.score_more(rest + right, prev, s, ctx.cache)[0]
+    s -= AVG_CHAR * (_nchars(pre) + _nchars(rest) - n_base) + c.penalty
     ann = _ANNOT.match(text, c.end)
     if ann and c.after and not (annotatable(c.after[-1]) and reading(c.after[-1]) == ann.group()[1:-1]):
         s -= MISREAD_COST     # the annotation after the span belongs to its last character

@@ -257,7 +257,8 @@ def test_lazy_candidates_choose_as_if_all_were_worked_out(monkeypatch):
                 bound = R._bound(ctx, full + right, left) - R.AVG_CHAR * (
                     R._nchars(full) + full.count(R._UNKNOWN) - n_base)
                 for m in lz.make():
-                    assert R._cand_score(ctx, m, a, b, left, right, n_base) <= bound, (lz.template, m.after)
+                    assert R._cand_score(ctx, m, a, b, right, n_base, R._Starts(ctx, a, left)) <= bound, (
+                        lz.template, m.after)
             spots += 1
         return got
 
