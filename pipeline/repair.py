@@ -220,6 +220,15 @@ class _Ctx:
     annotated: dict            # pinyin -> Counter of characters seen annotated that way in this document
     best: dict = field(default_factory=dict)   # memo of _best_char: (_OptInfo, left, right) -> result
     in_cache: dict = field(default_factory=dict)   # _OptInfo -> its options in the document cache
+    sides: tuple | None = None     # see bigram_sides
+
+    def bigram_sides(self) -> tuple[str, str]:
+        """The first and the second characters of the document cache's bigrams, in its order, as two
+        strings (a bigram's neighbours are then found by a C-speed search, not a walk over all)."""
+        if self.sides is None:
+            keys = "".join(self.cache.bi)           # every key is two characters
+            self.sides = (keys[0::2], keys[1::2])
+        return self.sides
 
     def score(self, s: str, left: str, right: str) -> float:
         """Log probability of ``s`` between its neighbours (two characters of context each side)."""
@@ -1062,6 +1071,14 @@ def _lost_annotated(ctx: _Ctx, i: int, end: int, py: str) -> list[_Cand]:
     return [_Cand(i, end, c, True, f"lost character read {py}: {c}", "lost_char")]
 
 
+def _find_all(s: str, ch: str):
+    """Positions of ``ch`` in ``s``, in order."""
+    j = s.find(ch)
+    while j >= 0:
+        yield j
+        j = s.find(ch, j + 1)
+
+
 def _lost_char(ctx: _Ctx, i: int) -> list[_Cand]:
     """A '?' after a character and before punctuation: a character that lost one byte; guessed from the
     document's own bigrams."""
@@ -1072,8 +1089,9 @@ def _lost_char(ctx: _Ctx, i: int) -> list[_Cand]:
         # A lone byte is shown as '?' only before ASCII or a clause end (before a character it would pair
         # with that character's lead): a '?' before a character, letter, digit or line end is a question mark
         return []
-    opts = [k[1] for k in ctx.cache.bi if k[0] == left[-1] and _is_han(k[1])]
-    opts += [k[0] for k in ctx.cache.bi if k[1] == right[:1] and _is_han(k[0])]
+    firsts, seconds = ctx.bigram_sides()
+    opts = [seconds[j] for j in _find_all(firsts, left[-1]) if _is_han(seconds[j])]
+    opts += [firsts[j] for j in _find_all(seconds, right[0]) if _is_han(firsts[j])]
     c, margin = "\ufffd", 0.0
     if opts:
         c, _, margin = _best_char(ctx, opts, left, right)
