@@ -404,7 +404,7 @@ def extract_regions(text: str, meta=None) -> list[Mention]:
     return out
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)  # meta, then extraction, of one text; no more (a cached text stays in memory)
 def _region_candidates(text: str, backend: str) -> tuple[tuple[_Candidate, ...], tuple[str, ...], frozenset[str]]:
     """The part of :func:`extract_regions` that does not depend on the document's region, once per text.
 
