@@ -244,6 +244,12 @@ class _Ctx:
 def _visible(text: str, i: int, step: int, n: int = 1) -> str:
     """The nearest ``n`` characters left (step -1, before ``i``) or right (from ``i``) that are not
     annotations, in text order (fewer at the ends of the text)."""
+    if n == 2:      # the common case: no annotation next to i (one would end in ')' or start with '(')
+        if step < 0:
+            if i >= 2 and text[i - 1] != ")" and text[i - 2] != ")":
+                return text[i - 2:i]
+        elif i + 2 <= len(text) and text[i] != "(" and text[i + 1] != "(":
+            return text[i:i + 2]
     if n > 1:
         out = ""
         for _ in range(n):
