@@ -221,6 +221,15 @@ class _Ctx:
     best: dict = field(default_factory=dict)   # memo of _best_char: (_OptInfo, left, right) -> result
     in_cache: dict = field(default_factory=dict)   # _OptInfo -> its options in the document cache
     sides: tuple | None = None     # see bigram_sides
+    toks: dict = field(default_factory=dict)      # memo of run_tokens
+
+    def run_tokens(self, i: int) -> list[tuple[int, bytes, bool]]:
+        """:func:`_run_tokens` of the text from ``i`` (memoized: several triggers look at the same run;
+        callers do not change the list)."""
+        hit = self.toks.get(i)
+        if hit is None:
+            hit = self.toks[i] = _run_tokens(self.text, i)
+        return hit
 
     def bigram_sides(self) -> tuple[str, str]:
         """The first and the second characters of the document cache's bigrams, in its order, as two
@@ -528,7 +537,7 @@ def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> list[str]:
         s = ctx.in_cache.get(info)
         if s is None:
             uni = ctx.cache.uni
-            s = ctx.in_cache[info] = frozenset(c for c in info.cs if uni.get(c, 0))
+            s = ctx.in_cache[info] = frozenset(filter(uni.__contains__, info.cs))   # counts are > 0
         special |= s
     keep = set(special)
     for cls in (info.classes if r0 else info.by_pu):
@@ -794,7 +803,7 @@ def _forward(ctx: _Ctx, start: int, run_from: int, head: list[str], certain: boo
              pinyin_pair: tuple[int, str] | None = None) -> list[_Cand]:
     """Candidates for a run beginning at ``run_from`` whose first character lost its lead byte."""
     text = ctx.text
-    toks = _run_tokens(text, run_from)
+    toks = ctx.run_tokens(run_from)
     after_run = toks[-1][0] + 1 if toks else run_from
     left = _visible(text, start, -1, 2)
     out = []
@@ -1031,7 +1040,7 @@ def _split_pair(ctx: _Ctx, i: int, qpos: int | None, x_trail: int, second: int, 
     left = _visible(text, start, -1, 2)
     xs = _lead_chars(x_trail, optional_x)
     out = []
-    toks = _run_tokens(text, i + 1)
+    toks = ctx.run_tokens(i + 1)
     after_run = toks[-1][0] + 1 if toks else i + 1
     for k in range(len(toks) + 1):
         if k < len(toks) and not toks[k][2]:
@@ -1144,7 +1153,7 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
         if c == "。" and _garbled_after(ctx, i + 1):
             # the garbled run may as well be an ordinary one ending at its own mark: let both compete
             cands += _false_stop(ctx, i, None)
-            toks = _run_tokens(text, i + 1)
+            toks = ctx.run_tokens(i + 1)
             nxt = TRIGGER.search(text, i + 1, toks[-1][0] + 2)
             if nxt is not None and text[nxt.start()] not in _SEP:
                 cands += _candidates(ctx, nxt, i + 1)
@@ -1152,7 +1161,7 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
     if c == "€":
         return _backward(ctx, done, i, b"\x80", None, i + 1, True, "run ending in byte 0x80")
     if c in ",;!":
-        toks = _run_tokens(text, i + 1)
+        toks = ctx.run_tokens(i + 1)
         if len(toks) > 2 and not _garbled_after(ctx, i + 1):
             return []       # the run after a misplaced mark reads one byte out of step: this one reads well
         return _punct(ctx, i, None)
@@ -1161,7 +1170,7 @@ def _candidates(ctx: _Ctx, m: re.Match, done: int) -> list[_Cand]:
 
 def _garbled_after(ctx: _Ctx, i: int) -> bool:
     """The characters from ``i`` up to where a shifted run must stop read like one."""
-    toks = _run_tokens(ctx.text, i)
+    toks = ctx.run_tokens(i)
     return bool(toks) and _suspect(ctx.lm, ctx.text[i:i + len(toks)])     # the tokens are contiguous
 
 
