@@ -249,6 +249,36 @@ def test_windowed_rules_find_what_a_whole_text_scan_finds():
             assert parts == full, (rule.id, text[:80])
 
 
+def test_resolve_by_overlap_groups_equals_the_global_greedy_choice():
+    """resolve() runs the greedy choice per group of overlapping candidates; it must keep exactly
+    what one greedy pass over all candidates keeps (longest first, ties by kind, then start)."""
+    import random
+    from bisect import bisect_right
+
+    from pipeline.extract.numeric import KIND_PRIORITY, resolve
+
+    def greedy(found):
+        order = sorted(found, key=lambda m: (m["start"] - m["end"], KIND_PRIORITY[m["kind"]], m["start"]))
+        starts, ends, kept = [], [], []
+        for m in order:
+            s, e = m["start"], m["end"]
+            i = bisect_right(starts, s)
+            if (i and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
+                continue
+            starts.insert(i, s)
+            ends.insert(i, e)
+            kept.append(m)
+        return sorted(kept, key=lambda m: m["start"])
+
+    rng = random.Random(4)
+    for _ in range(3000):
+        found = []
+        for k in range(rng.randrange(0, 25)):
+            s = rng.randrange(0, 60)
+            found.append({"start": s, "end": s + rng.randrange(1, 8), "kind": rng.choice(sorted(NUMERIC)), "id": k})
+        assert [m["id"] for m in resolve(found)] == [m["id"] for m in greedy(found)]
+
+
 def test_mention_constructor_keeps_the_dataclass_signature_and_checks():
     """Mention's slot-setting ``__init__`` (pipeline/mention.py) takes and checks what the generated one did."""
     import dataclasses

@@ -16,6 +16,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 import regex
 
@@ -413,7 +414,13 @@ def _object_after(text: str, end: int, limit: int = 12, lead_verb: bool = True, 
     hit = _OBJ_RUN.match(text, end, stop) if stop > end and text[end] not in _NOT_OBJ else None
     if hit is None:
         return ""
-    run = hit.group()
+    return _object_leading(hit.group(), lead_verb)
+
+
+@lru_cache(maxsize=4096)
+def _object_leading(run: str, lead_verb: bool) -> str:
+    """The noun phrase at the start of ``run`` (see :func:`_object_after`): a function of the run
+    alone, cached like its tags."""
     toks = _tag(run)
     taken: list[tuple[str, str]] = []
     i = 0
@@ -448,7 +455,13 @@ def _object_before(text: str, start: int, limit: int = 12) -> str:
     if hit is None or hit.end() - hit.start() < 2:
         return ""
     i = hit.start()
-    run = hit.group()
+    return _object_trailing(hit.group(), i > 0 and text[i - 1].isdigit())
+
+
+@lru_cache(maxsize=4096)
+def _object_trailing(run: str, after_digit: bool) -> str:
+    """The noun phrase at the end of ``run`` (see :func:`_object_before`); ``after_digit``: the run
+    follows a digit (5G基站 → 基站). A function of its arguments alone, cached like the tags."""
     toks = _tag(run)
     if not toks or not _is_noun(toks[-1][1]) or toks[-1][0] in _lex("object_stops", "count"):
         return ""
@@ -470,7 +483,7 @@ def _object_before(text: str, start: int, limit: int = 12) -> str:
     while taken and taken[0] in ("”", "’"):
         taken.pop(0)
     obj = "".join(taken)
-    if obj[:1].isascii() and i > 0 and text[i - 1].isdigit():
+    if obj[:1].isascii() and after_digit:
         obj = obj.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # 5G基站 → 基站
     return obj if len(obj) >= 2 else ""
 
@@ -874,11 +887,41 @@ def candidates(text: str, *, doc_date: str | None = None) -> list[dict]:
 
 
 def resolve(found: list[dict]) -> list[dict]:
-    """Keep non-overlapping candidates, longer spans first (ties: date, amount, percent, quantity, count)."""
+    """Keep non-overlapping candidates, longer spans first (ties: date, amount, percent, quantity, count).
+
+    Most candidates overlap nothing: the greedy choice (:func:`_resolve_group`) only runs on each
+    group of candidates chained by overlaps, which is where it can decide anything (a candidate is
+    kept or dropped only for candidates of its own group). Returned in reading order.
+    """
+    by_start = sorted(found, key=_START)  # stable: equal starts keep their order in ``found``
+    kept: list[dict] = []
+    i, n = 0, len(by_start)
+    while i < n:
+        end = by_start[i]["end"]
+        j = i + 1
+        while j < n and by_start[j]["start"] < end:  # overlaps a candidate of the group
+            e = by_start[j]["end"]
+            if e > end:
+                end = e
+            j += 1
+        if j == i + 1:
+            kept.append(by_start[i])
+        else:
+            kept += _resolve_group(by_start[i:j])
+        i = j
+    return kept
+
+
+_START = itemgetter("start")
+
+
+def _resolve_group(found: list[dict]) -> list[dict]:
+    """The greedy choice on candidates: longest first (ties by kind, then start), each kept unless
+    it overlaps one kept before; in reading order."""
     order = sorted(found, key=lambda m: (m["start"] - m["end"], KIND_PRIORITY[m["kind"]], m["start"]))
     starts: list[int] = []  # kept spans, sorted and disjoint
     ends: list[int] = []
-    kept: list[Mention] = []
+    kept: list[dict] = []
     for m in order:
         s, e = m["start"], m["end"]
         i = bisect_right(starts, s)
@@ -889,7 +932,7 @@ def resolve(found: list[dict]) -> list[dict]:
         starts.insert(i, s)
         ends.insert(i, e)
         kept.append(m)
-    kept.sort(key=lambda m: m["start"])
+    kept.sort(key=_START)
     return kept
 
 
