@@ -22,6 +22,10 @@ user-defined pair that it drops silently. Both are re-read here. A run whose las
 before a clause end leaves no mark at all: it is found by how badly its clause reads.
 
 Clean text is passed over by one compiled regex search; only suspect spots get the expensive work.
+There, guessing a lost byte scores only the candidate characters that can win (:func:`_contenders`, an
+exact pruning), and the candidates of a start of an unmarked run are worked out only when a bound of
+their score can beat the best so far (:class:`_Lazy`): both leave every result as scoring everything
+would (tests/test_repair.py checks it on every guess and every choice of a repair).
 
 >>> [e.after for e in repair_mojibake("甘孜日?qǐng)?bào) 2017年08月11日")]
 ['報']
