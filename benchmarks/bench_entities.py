@@ -51,7 +51,7 @@ def forget() -> None:
     for memo in (getattr(entities, "_region_candidates", None), getattr(projects, "_tagged", None),
                  getattr(projects, "_trim_left", None), getattr(projects, "_is_generic", None),
                  getattr(projects, "_strip_modifiers", None)):
-        if memo is not None:  # (absent in older versions, which the script can also measure)
+        if hasattr(memo, "cache_clear"):  # (absent in older versions, which the script can also measure)
             memo.cache_clear()
     try:
         from pipeline.extract import model
