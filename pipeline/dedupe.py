@@ -149,7 +149,9 @@ def numbers(folded: str) -> list[str]:
     return _DIGITS.findall(folded)
 
 
-@lru_cache(maxsize=1 << 16)
+# The memos below are bounded (16k entries each, ~10 MB together at most): the writer's memory must not grow
+# with the corpus beyond the index itself.
+@lru_cache(maxsize=1 << 14)
 def _numbers_of(folded: str) -> tuple[str, ...]:
     """:func:`numbers` of a stored paragraph, memoized: a templated paragraph is verified against every
     earlier copy, each of which would otherwise be scanned again (str caches its hash: lookups are cheap)."""
@@ -200,7 +202,7 @@ def numbers_agree(a: Sequence[str], b: Sequence[str], share: float = NUMBER_AGRE
     return hit >= need
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _reach(z: str) -> frozenset[str]:
     """``z`` and, from three digits on, ``z`` with one digit dropped: two numbers that match in
     :func:`numbers_agree` (equal, or one digit apart from two digits on) always share one of these.
@@ -213,7 +215,7 @@ def _reach(z: str) -> frozenset[str]:
     return frozenset([z] + [z[:i] + z[i + 1:] for i in range(len(z))])
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _reach_all(nums: tuple[str, ...]) -> frozenset[str]:
     """The union of :func:`_reach` over ``nums`` (memoized: a stored paragraph's figures meet many queries)."""
     return frozenset().union(*map(_reach, nums))
