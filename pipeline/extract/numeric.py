@@ -90,32 +90,25 @@ def _words_rx(name: str, file: str = "fragments", suffix: bool = False) -> regex
     return regex.compile(f"(?:{alt})" + (r"\Z" if suffix else ""))
 
 
-_GROUPINDEX: dict[regex.Pattern, dict[str, int]] = {}
-
-
-def _groupindex(pattern: regex.Pattern) -> dict[str, int]:
-    gi = _GROUPINDEX.get(pattern)
-    if gi is None:
-        gi = _GROUPINDEX[pattern] = dict(pattern.groupindex)
-    return gi
-
-
-_GROUPNAMES: dict[regex.Pattern, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+_GROUPNAMES: dict[regex.Pattern, tuple[tuple[str, ...], tuple[int, ...] | None]] = {}
 _RE_MATCH = re.Match
 
 
 def _groups(m: regex.Match | re.Match) -> dict[str, str | None]:
     """All named groups of ``m`` as a dict. A stdlib match has a fast C ``groupdict``; in ``regex``
-    ``m.groupdict()`` costs about three times more than one by-index call with the names cached per
-    pattern (named lookups one at a time cost more than this for the five or six groups a builder
-    reads)."""
+    ``m.groupdict()`` costs about three times more than pairing the names (cached per pattern, in
+    group order) with ``m.groups()`` — or with one by-index call when some group has no name."""
     if type(m) is _RE_MATCH:
         return m.groupdict()
     cached = _GROUPNAMES.get(m.re)
     if cached is None:
-        gi = _groupindex(m.re)
-        cached = _GROUPNAMES[m.re] = (tuple(gi), tuple(gi.values()))
+        gi = m.re.groupindex
+        names = tuple(sorted(gi, key=gi.get))
+        idx = None if len(names) == m.re.groups else tuple(gi[n] for n in names)
+        cached = _GROUPNAMES[m.re] = (names, idx)
     names, idx = cached
+    if idx is None:
+        return dict(zip(names, m.groups()))
     if len(idx) == 1:
         return {names[0]: m.group(idx[0])}
     return dict(zip(names, m.group(*idx))) if idx else {}
