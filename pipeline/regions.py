@@ -29,6 +29,7 @@ import yaml
 from . import rules_dir
 
 LEVELS = ("province", "city", "county", "new_area")
+_ADCODE = regex.compile(r"\d{6}")
 
 __all__ = ["region_key", "Region", "Form", "LEVELS", "all_regions", "lookup", "candidates", "get", "parent_of",
            "ancestors", "automaton", "short_stoplist", "resolve"]
@@ -136,7 +137,7 @@ def _table() -> dict[str, Region]:
     codes = {}
     for r in rows:
         code = r["adcode"][:6]
-        if not regex.fullmatch(r"\d{6}", code):
+        if not _ADCODE.fullmatch(code):
             continue
         codes.setdefault(code, r["name"].strip())
     table: dict[str, Region] = {}
