@@ -208,7 +208,7 @@ def _reach(z: str) -> frozenset[str]:
     :func:`numbers_agree` (equal, or one digit apart from two digits on) always share one of these.
 
     >>> sorted(_reach("421")), sorted(_reach("21"))
-    ['21', '41', '42', '421'], ['21']
+    (['21', '41', '42', '421'], ['21'])
     """
     if len(z) < 3:
         return frozenset((z,))
