@@ -434,3 +434,12 @@ def test_merge_is_not_quadratic():
     t0 = time.process_time()
     assert len(merge_mentions(ms)) == 20000
     assert time.process_time() - t0 < 2.0
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 8)), max_size=20), st.integers(0, 35), st.integers(0, 6))
+def test_span_index_answers_as_a_scan_would(spans, a, n):
+    from pipeline.extract.merge import SpanIndex
+
+    spans = [(s, s + k) for s, k in spans]
+    assert SpanIndex(spans).overlaps(a, a + n) == any(s < a + n and a < e for s, e in spans)

@@ -37,6 +37,7 @@ from .. import regions as gz
 from .. import rules_dir
 from ..mention import Mention
 from ..segment import backend_name, cut, posseg
+from .merge import SpanIndex
 
 __all__ = ["extract_entities", "extract_regions", "name_lexicons"]
 
@@ -422,8 +423,8 @@ def _region_candidates(text: str, backend: str) -> tuple[tuple[_Candidate, ...],
             while i >= 0:
                 extra.append(_Hit(i, i + len(name), name, ()))
                 i = text.find(name, i + len(name))
-        taken = [(h.start, h.end) for h in extra]
-        hits = [h for h in hits if not any(h.start < e and s < h.end for s, e in taken)] + extra
+        taken = SpanIndex((h.start, h.end) for h in extra)
+        hits = [h for h in hits if not taken.overlaps(h.start, h.end)] + extra
         hits.sort(key=lambda h: h.start)
     stop = gz.short_stoplist()
     books = [(m.start(), m.end()) for m in _BOOK.finditer(text)]

@@ -1,7 +1,7 @@
 """Combining the outputs of several extractors into one ordered list of mentions."""
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from itertools import accumulate
 
 from ..mention import Mention
@@ -66,17 +66,34 @@ class _Disjoint:
         self._ends.insert(i, b)
 
 
+class SpanIndex:
+    """Spans ``(start, end)`` that may overlap or nest, for "does any of them overlap ``[a, b)``" in log time.
+
+    >>> idx = SpanIndex([(0, 9), (2, 4), (12, 15)])
+    >>> idx.overlaps(9, 12), idx.overlaps(8, 10), idx.overlaps(13, 13), idx.overlaps(12, 12)
+    (False, True, True, False)
+    """
+
+    def __init__(self, spans=()) -> None:
+        pairs = sorted(spans)
+        self._starts = [s for s, _ in pairs]
+        self._max_end = list(accumulate((e for _, e in pairs), max))
+
+    def overlaps(self, a: int, b: int) -> bool:
+        """Whether some span ``(s, e)`` has ``s < b and a < e``."""
+        i = bisect_left(self._starts, b)  # spans starting before b; the furthest end among them decides
+        return i > 0 and self._max_end[i - 1] > a
+
+
 class _RuleSpans:
     """The rule mentions' spans by kind (they may nest), for "does any of this kind overlap [a, b)"."""
 
     def __init__(self, mentions) -> None:
         by_kind: dict[str, list[tuple[int, int]]] = {}
         for m in mentions:
-            insort(by_kind.setdefault(m.kind, []), (m.start, m.end))
-        self._index = {k: ([s for s, _ in v], list(accumulate((e for _, e in v), max)))
-                       for k, v in by_kind.items()}
+            by_kind.setdefault(m.kind, []).append((m.start, m.end))
+        self._index = {k: SpanIndex(v) for k, v in by_kind.items()}
 
     def overlaps(self, kind: str, a: int, b: int) -> bool:
-        starts, max_end = self._index.get(kind, ((), ()))
-        i = bisect_left(starts, b)  # spans starting before b; the furthest end among them decides
-        return i > 0 and max_end[i - 1] > a
+        idx = self._index.get(kind)
+        return idx is not None and idx.overlaps(a, b)

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from .. import PACKAGE_DIR
 from ..mention import Mention
+from .merge import SpanIndex
 
 __all__ = ["MODEL_DIR", "load_model", "predict_entities", "build_corpus", "synthetic_sentences", "train"]
 
@@ -244,7 +245,7 @@ def predict_entities(text: str, *, rule_mentions=(), model_path: str | None = No
         return []
     from ..regions import lookup
 
-    taken = [(m.start, m.end) for m in rule_mentions if m.kind in ENTITY_KINDS]
+    taken = SpanIndex((m.start, m.end) for m in rule_mentions if m.kind in ENTITY_KINDS)
     chunks = [(o, p) for o, p in _pieces(text) if p.strip()]
     if check and kinds and not set(kinds) - MODEL_KINDS:
         # spaCy is most of the cost: skip pieces where no span could pass plausible()
@@ -261,7 +262,7 @@ def predict_entities(text: str, *, rule_mentions=(), model_path: str | None = No
             s, e = _snap_to_quotes(text, *_clean_edges(text, off + ent_start, off + ent_end))
             if e - s < 2 or (check and not plausible(kind, text, s, e)):
                 continue
-            if any(s < te and ts < e for ts, te in taken):
+            if taken.overlaps(s, e):
                 continue
             adcode = level = None
             if kind == "region":
