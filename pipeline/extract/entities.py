@@ -462,10 +462,12 @@ def _region_candidates(text: str, backend: str) -> tuple[tuple[_Candidate, ...],
         forms = tuple(f for f in h.forms if f.form == ("full" if full else "short"))
         if not full and h.text in stop:
             continue
-        # a neighbouring place name is a word boundary (山西太原 → 山西 + 太原)
-        hit_bounds = frozenset(({h.start} & ends) | ({h.end} & starts))
-        if not _token_aligned(text, h.start, h.end, hit_bounds) and not (full and len(h.text) >= 3):
-            continue
+        # a full name of three or more characters stands anywhere; others must sit on word boundaries,
+        # where a neighbouring place name is a boundary too (山西太原 → 山西 + 太原)
+        if not (full and len(h.text) >= 3):
+            hit_bounds = frozenset(({h.start} & ends) | ({h.end} & starts))
+            if not _token_aligned(text, h.start, h.end, hit_bounds):
+                continue
         if full:
             if _in_org_name(text, h.end):
                 continue
