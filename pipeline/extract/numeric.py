@@ -82,14 +82,6 @@ def _lex(name: str, file: str = "fragments") -> dict:
     return lexicon(name, file)
 
 
-@lru_cache(maxsize=None)
-def _words_rx(name: str, file: str = "fragments", suffix: bool = False) -> regex.Pattern:
-    """Alternation of a lexicon's words; with ``suffix`` anchored at the end of the searched text."""
-    words = sorted(_lex(name, file), key=len, reverse=True)
-    alt = "|".join(regex.escape(w) for w in words)
-    return regex.compile(f"(?:{alt})" + (r"\Z" if suffix else ""))
-
-
 _GROUPNAMES: dict[regex.Pattern, tuple[tuple[str, ...], tuple[int, ...] | None]] = {}
 _RE_MATCH = re.Match
 
@@ -721,10 +713,10 @@ def _anchored() -> tuple[regex.Pattern, regex.Pattern, dict[str, tuple[tuple, ..
     A number-led rule (``anchor: number``) declares in ``follow`` what may come right after its
     number: a string of single characters, or ``@lexicon`` for the words of a lexicon; ``follow_words``
     adds whole words. The text is scanned once for numbers; at each number only the rules one of whose
-    follow words starts right after it are tried. (The ``regex`` module's per-call overhead, not the matching, dominated when
+    follow words starts right after it are tried. (Per-call overhead, not the matching, dominated when
     every rule scanned the text or was tried at every number.)
     """
-    by_char: dict[str, list[tuple[Rule, tuple[str, ...]]]] = {}
+    by_char: dict[str, list[tuple]] = {}
     for rule in numeric_rules():
         if rule.spec.get("anchor") != "number":
             continue
@@ -821,7 +813,8 @@ def candidates(text: str, *, doc_date: str | None = None) -> list[dict]:
 
     Number-led rules are tried only at numbers they can follow (see :func:`_anchored`), from the
     number itself, its sign, or a qualifier/currency word just before it; the other rules (百分之…,
-    翻一番, dates) have literal words the regex engine finds quickly and scan the text.
+    翻一番, dates) have literal words the regex engine finds quickly and scan the text — a rule with a
+    ``window`` (date.period) only the stretches around its required words (see :func:`_scanning`).
     """
     out: list[dict] = []
     for rule, needs, finder, window in _scanning():
