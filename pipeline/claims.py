@@ -610,10 +610,16 @@ def build_claims(text: str, mentions: Sequence[Mention], *, meta=None,
             topic_year = int(t.group("y"))
         if not in_para:
             continue
+        # period phrases and years never hold a sentence end, so one scan of the paragraph finds each
+        # sentence's own (a scan per sentence found the same, with a call per sentence)
+        para_periods = find_periods(text, ps, pe)
+        period_starts = [p.start for p in para_periods]
+        para_years = [(m.start(), m) for m in _YEAR_RE.finditer(text, ps, pe)]
+        year_starts = [y for y, _ in para_years]
         for ss, se in _spans(text, ps, pe, _SENT_END):
             in_sent = indexed[bisect_left(starts, ss, p_lo, p_hi):bisect_left(starts, se, p_lo, p_hi)]
-            periods = find_periods(text, ss, se)
-            years = [(m.start(), m) for m in _YEAR_RE.finditer(text, ss, se)]
+            periods = para_periods[bisect_left(period_starts, ss):bisect_left(period_starts, se)]
+            years = para_years[bisect_left(year_starts, ss):bisect_left(year_starts, se)]
             if any(m.kind in NUMERIC_KINDS for _, m in in_sent):
                 sent = _Sentence(text, ss, se, in_sent, tax.find_phrases(text, ss, se),
                                  _spans(text, ss, se, _CLAUSE_SEP), periods, years)

@@ -171,6 +171,23 @@ def test_period_scan_on_any_text(text, a, b):
     assert _found_periods(text, a, b) == _plain_periods(text, a, b)
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(st.sampled_from(_PERIOD_PIECES + list("！？!?\n")), max_size=40))
+def test_a_paragraph_scan_finds_each_sentences_periods(text):
+    """build_claims scans a paragraph once and gives each sentence the phrases starting in it: the same
+    as scanning each sentence alone (no period phrase or year holds a sentence end)."""
+    import bisect
+
+    from pipeline.claims import _SENT_END, _YEAR_RE, _spans
+
+    whole = _found_periods(text)
+    years = [m.span() for m in _YEAR_RE.finditer(text)]
+    for ss, se in _spans(text, 0, len(text), _SENT_END):
+        starts = [a for a, _ in whole]
+        assert whole[bisect.bisect_left(starts, ss):bisect.bisect_left(starts, se)] == _found_periods(text, ss, se)
+        assert [y for y in years if ss <= y[0] < se] == [m.span() for m in _YEAR_RE.finditer(text, ss, se)]
+
+
 def test_parse_period_rejects_text_without_a_period():
     with pytest.raises(ValueError, match="no period phrase"):
         parse_period("全社会固定资产投资", "2017-08-11")
