@@ -82,28 +82,17 @@ def _lex(name: str, file: str = "fragments") -> dict:
     return lexicon(name, file)
 
 
-_GROUPNAMES: dict[regex.Pattern, tuple[tuple[str, ...], tuple[int, ...] | None]] = {}
-_RE_MATCH = re.Match
+_GROUP_NAMES: dict = {}
 
 
-def _groups(m: regex.Match | re.Match) -> dict[str, str | None]:
-    """All named groups of ``m`` as a dict. A stdlib match has a fast C ``groupdict``; in ``regex``
-    ``m.groupdict()`` costs about three times more than pairing the names (cached per pattern, in
-    group order) with ``m.groups()`` — or with one by-index call when some group has no name."""
-    if type(m) is _RE_MATCH:
-        return m.groupdict()
-    cached = _GROUPNAMES.get(m.re)
-    if cached is None:
-        gi = m.re.groupindex
-        names = tuple(sorted(gi, key=gi.get))
-        idx = None if len(names) == m.re.groups else tuple(gi[n] for n in names)
-        cached = _GROUPNAMES[m.re] = (names, idx)
-    names, idx = cached
-    if idx is None:
-        return dict(zip(names, m.groups()))
-    if len(idx) == 1:
-        return {names[0]: m.group(idx[0])}
-    return dict(zip(names, m.group(*idx))) if idx else {}
+def _group_names(pattern: re.Pattern | regex.Pattern) -> tuple[str | None, ...]:
+    """The name of each group of ``pattern`` in group order (None for an unnamed one), cached:
+    ``dict(zip(names, m.groups()))`` is a match's groups at a third of ``regex``'s ``groupdict``."""
+    names = _GROUP_NAMES.get(pattern)
+    if names is None:
+        by_index = {i: n for n, i in pattern.groupindex.items()}
+        names = _GROUP_NAMES[pattern] = tuple(by_index.get(i) for i in range(1, pattern.groups + 1))
+    return names
 
 
 def _qualifier(g: dict, num: Num | None) -> str | None:
@@ -343,7 +332,7 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
 
 
 def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
-    g = _groups(m)
+    g = m.groupdict()
     spec = rule.spec
     unit = _lex("units")[g.get("unit")]
     if spec.get("product"):
@@ -630,7 +619,22 @@ _REL_YEAR = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "明年": 1}
 
 
 def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
-    g = _groups(m)
+    fields = _date_fields(rule.id, _group_names(m.re), m.groups(), doc_date)
+    if fields is None:
+        return None
+    ms, me = m.span()
+    return {"kind": "date", "text": m.group(0), "start": ms, "end": me, "rule": rule.id,
+            "value": fields[0], "qualifier": fields[1], "relative": fields[2]}
+
+
+@lru_cache(maxsize=8192)
+def _date_fields(rule_id: str, names: tuple, values: tuple, doc_date: str | None) -> tuple | None:
+    """``(value, qualifier, relative)`` of a date match with these groups, or None to reject it.
+
+    A function of the groups and the document date alone (no context), so it is cached: reports
+    repeat their periods (2019年, 1-8月, 上半年) many times.
+    """
+    g = dict(zip(names, values))
     gy, gm, gm2, gd = g.get("y"), g.get("m"), g.get("m2"), g.get("d")
     dy, dm = _doc_year_month(doc_date)
     relative = False
@@ -648,7 +652,7 @@ def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     day = _day_num(gd)
     if gd and day is None:
         return None
-    if rule.id == "date.month":
+    if rule_id == "date.month":
         chinese = not gm[0].isdigit()
         if chinese and not (mo2 or day or g.get("pos") or g.get("cut") or (g.get("yue") or "").endswith("份")):
             return None  # 一月一督查 is a slogan, not January
@@ -696,9 +700,7 @@ def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
     else:
         value = f"{y:04d}" if y else None
     qualifier = g.get("cut") or g.get("pos") or g.get("ypos") or None
-    ms, me = m.span()
-    return {"kind": "date", "text": m.group(0), "start": ms, "end": me, "rule": rule.id,
-            "value": value, "qualifier": qualifier, "relative": True if relative else None}
+    return value, qualifier, True if relative else None
 
 
 #: kind → builder(rule, match, text, doc_date) → the fields of a Mention, or None to reject the match
