@@ -77,6 +77,19 @@ def test_order_and_pass_through_match_the_local_engine(client):
     got = list(dask_ordered_map(len, jobs, want=want, client=client, warm=None))
     assert got == list(ordered_map(len, jobs, workers=1, want=want))
     assert got[3] == ("skip", None)
+    # whatever the batch size and window, the same results in the same order
+    for batch, window in ((1, 4), (3, 4), (3, 2), (8, 32)):
+        assert list(dask_ordered_map(len, jobs, want=want, client=client, warm=None, batch=batch,
+                                     window=window)) == got, (batch, window)
+
+
+def test_a_batch_that_kills_its_worker_is_split_and_only_the_culprit_reported(client):
+    # eval is a builtin the workers have: the middle job takes its worker down, its batch-mates do not
+    jobs = ["1 + 1", "__import__('os')._exit(1)", "2 * 3"]
+    got = list(dask_ordered_map(eval, jobs, client=client, warm=None, batch=3))
+    assert [j for j, _ in got] == jobs
+    assert got[0][1] == 2 and got[2][1] == 6
+    assert isinstance(got[1][1], WorkerCrash)
 
 
 def test_at_most_window_jobs_in_flight(client):
