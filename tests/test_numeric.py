@@ -225,6 +225,7 @@ def test_stdlib_rule_patterns_match_as_the_regex_ones_do():
     for rule in numeric_rules():
         if rule.rx is rule.regex:
             continue
+        assert rule.rx.groupindex == rule.regex.groupindex and rule.rx.groups == rule.regex.groups, rule.id
         for text in texts:
             for p in (m.start() for m in starts.finditer(text)):
                 a, b = rule.rx.match(text, p), rule.regex.match(text, p)

@@ -47,6 +47,9 @@ class Rule:
     rx: re.Pattern | regex.Pattern | None = None
     #: ``(not_after, require_after, not_before)`` (see :func:`_checks`), or None when it has none
     checks: tuple | None = None
+    #: the name of each group in group order (the same in both compiles), None for an unnamed one:
+    #: ``dict(zip(rule.names, m.groups()))`` costs a third of ``regex``'s ``groupdict``
+    names: tuple = ()
 
 
 def _stdlib(pattern: regex.Pattern) -> re.Pattern | regex.Pattern:
@@ -73,7 +76,8 @@ def numeric_rules() -> tuple[Rule, ...]:
     out = []
     for kind in KIND_FILES:
         for spec in load_rules(kind):
-            out.append(Rule(spec["id"], kind, spec["regex"], spec, _stdlib(spec["regex"]), _rule_checks(spec)))
+            out.append(Rule(spec["id"], kind, spec["regex"], spec, _stdlib(spec["regex"]), _rule_checks(spec),
+                            _group_names(spec["regex"])))
     return tuple(out)
 
 
@@ -82,17 +86,10 @@ def _lex(name: str, file: str = "fragments") -> dict:
     return lexicon(name, file)
 
 
-_GROUP_NAMES: dict = {}
-
-
 def _group_names(pattern: re.Pattern | regex.Pattern) -> tuple[str | None, ...]:
-    """The name of each group of ``pattern`` in group order (None for an unnamed one), cached:
-    ``dict(zip(names, m.groups()))`` is a match's groups at a third of ``regex``'s ``groupdict``."""
-    names = _GROUP_NAMES.get(pattern)
-    if names is None:
-        by_index = {i: n for n, i in pattern.groupindex.items()}
-        names = _GROUP_NAMES[pattern] = tuple(by_index.get(i) for i in range(1, pattern.groups + 1))
-    return names
+    """The name of each group of ``pattern`` in group order (None for an unnamed one)."""
+    by_index = {i: n for n, i in pattern.groupindex.items()}
+    return tuple(by_index.get(i) for i in range(1, pattern.groups + 1))
 
 
 def _qualifier(g: dict, num: Num | None) -> str | None:
@@ -294,7 +291,38 @@ _PERCENT_UNITS = {"%": "%", "％": "%", "‰": "‰", "百分之": "%", "千分�
 
 
 def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
-    g = m.groupdict()
+    fields = _percent_fields(rule.id, rule.names, m.groups())
+    if fields is None:
+        return None
+    value, value_max, unit, qualifier, rid, word, signed = fields
+    ms, me = m.span()
+    seg = _segment(text, ms)
+    if seg:
+        rseg = seg[::-1]
+        direction = "down" if signed else _direction(seg, rseg)
+        basis = _basis(rseg)
+    else:
+        direction = "down" if signed else None
+        basis = None
+    if word and direction is None:
+        direction = "up"
+    return {"kind": "percent", "text": m.group(0), "start": ms, "end": me, "rule": rid,
+            "value": value, "value_max": value_max, "unit": unit, "qualifier": qualifier,
+            "direction": direction, "basis": basis}
+
+
+@lru_cache(maxsize=None)
+def _rule_by_id() -> dict[str, Rule]:
+    return {r.id: r for r in numeric_rules()}
+
+
+@lru_cache(maxsize=8192)
+def _percent_fields(rule_id: str, names: tuple, values: tuple) -> tuple | None:
+    """What a percent's groups alone decide — ``(value, value_max, unit, qualifier, rule id, word,
+    signed)`` — or None to reject the match; cached, as the same figures recur. Direction and basis
+    come from the text before it (:func:`_percent`)."""
+    rule = _rule_by_id()[rule_id]
+    g = dict(zip(names, values))
     spec = rule.spec
     unit = spec.get("unit") or _PERCENT_UNITS.get(g.get("unit") or "%", "%")
     word = g.get("word")
@@ -314,21 +342,9 @@ def _percent(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
             if hi is None or hi.value < num.value:
                 return None
         value = num.value * spec.get("multiplier", 1)
-    ms, me = m.span()
-    seg = _segment(text, ms)
-    if seg:
-        rseg = seg[::-1]
-        direction = "down" if (raw and raw[0] in "-−") else _direction(seg, rseg)
-        basis = _basis(rseg)
-    else:
-        direction = "down" if (raw and raw[0] in "-−") else None
-        basis = None
-    if word and direction is None:
-        direction = "up"
     rid = spec.get("range_id", rule.id) if hi else rule.id
-    return {"kind": "percent", "text": m.group(0), "start": ms, "end": me, "rule": rid,
-            "value": value, "value_max": hi.value * spec.get("multiplier", 1) if hi else None,
-            "unit": unit, "qualifier": _qualifier(g, num), "direction": direction, "basis": basis}
+    return (value, hi.value * spec.get("multiplier", 1) if hi else None, unit, _qualifier(g, num), rid,
+            bool(word), bool(raw) and raw[0] in "-−")
 
 
 def _quantity(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
@@ -619,7 +635,7 @@ _REL_YEAR = {"今年": 0, "本年": 0, "去年": -1, "上年": -1, "明年": 1}
 
 
 def _date(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
-    fields = _date_fields(rule.id, _group_names(m.re), m.groups(), doc_date)
+    fields = _date_fields(rule.id, rule.names, m.groups(), doc_date)
     if fields is None:
         return None
     ms, me = m.span()
