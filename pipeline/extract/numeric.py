@@ -507,7 +507,45 @@ def _classifier_not_after() -> dict[str, tuple[str, ...]]:
 
 
 def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
-    g = m.groupdict()
+    fields = _count_fields(rule.id, rule.names, m.groups())
+    if fields is None:
+        return None
+    value, value_max, unit, qualifier, rid, raw, clf, qpost, is_cn = fields
+    # classifier words that are really part of another word (3个月, 一次性, 两位数, 3万亿台阶)
+    clf_end = m.end("clf")
+    bad = _classifier_not_after().get(clf[-1])
+    if bad and not qpost and text[clf_end: clf_end + 4].startswith(bad):
+        return None
+    need = _classifier_require_after().get(clf)
+    if need and not text.startswith(need, clf_end) and clf_end < len(text):
+        return None  # 3个方面对经济: 对 is a preposition here
+    ms, me = m.span()
+    # numbers inside slogans: “三个一”, 四个一批, 一个项目一个项目
+    if is_cn and _CN_NUMERAL_START.match(text, clf_end):
+        return None
+    if ms > 0 and text[ms - 1] in "“\"‘":
+        close = text.find("”", me, me + 8)
+        if close >= 0 and "“" not in text[me:close]:
+            return None  # a quoted slogan: “两个毫不动摇”, “三个一”
+    if is_cn and text[clf_end: clf_end + 1] in ("”", "’") and "“" in text[max(0, ms - 8): ms]:
+        return None  # “一网一门一次”
+    if inside_title(text, ms):
+        return None  # 《成都市支持保障重点项目的20条政策及措施》 names a document
+    if clf in ("位", "名") and text[max(0, ms - 1): ms] in ("前", "后"):
+        return None  # 排名前五位 is a rank
+    if is_cn and clf == "次" and text.startswith(("会议", "全体会议"), clf_end):
+        return None  # 十四届人大三次会议 is an ordinal session
+    return {"kind": "count", "text": m.group(0), "start": ms, "end": me, "rule": rid, "value": value,
+            "value_max": value_max, "unit": unit, "qualifier": qualifier}
+
+
+@lru_cache(maxsize=8192)
+def _count_fields(rule_id: str, names: tuple, values: tuple) -> tuple | None:
+    """What a count's groups alone decide — ``(value, value_max, unit, qualifier, rule id, numeral,
+    classifier, qpost?, Chinese numeral?)`` — or None to reject the match; cached, as the same
+    counts recur. The checks on the text around it are :func:`_count`'s."""
+    rule = _rule_by_id()[rule_id]
+    g = dict(zip(names, values))
     raw = g["num"]
     clf = g["clf"]
     qpre = g.get("qpre")
@@ -525,42 +563,17 @@ def _count(rule: Rule, m: regex.Match, text: str, doc_date) -> dict | None:
         num = _scaled_like(num, hi)  # 2-3万人 → 20000..30000
         if hi.value <= num.value:
             return None
-    # classifier words that are really part of another word (3个月, 一次性, 两位数, 3万亿台阶)
-    clf_end = m.end("clf")
-    bad = _classifier_not_after().get(clf[-1])
-    if bad and not g.get("qpost") and text[clf_end: clf_end + 4].startswith(bad):
-        return None
-    need = _classifier_require_after().get(clf)
-    if need and not text.startswith(need, clf_end) and clf_end < len(text):
-        return None  # 3个方面对经济: 对 is a preposition here
-    ms, me = m.span()
     is_cn = not raw[0].isdigit()
     # 一 as an indefinite article (一批, 一本台账, 一个项目), except frequencies (约谈一次)
     if is_cn and raw == "一" and clf != "次":
         return None
-    # numbers inside slogans: “三个一”, 四个一批, 一个项目一个项目
-    if is_cn and _CN_NUMERAL_START.match(text, clf_end):
-        return None
-    if ms > 0 and text[ms - 1] in "“\"‘":
-        close = text.find("”", me, me + 8)
-        if close >= 0 and "“" not in text[me:close]:
-            return None  # a quoted slogan: “两个毫不动摇”, “三个一”
-    if is_cn and text[clf_end: clf_end + 1] in ("”", "’") and "“" in text[max(0, ms - 8): ms]:
-        return None  # “一网一门一次”
-    if inside_title(text, ms):
-        return None  # 《成都市支持保障重点项目的20条政策及措施》 names a document
     if clf in ("点", "类") and not is_cn and clf == "点":
         return None  # 8点 is a time; 五点意见 is a count
     if raw.strip("十百千万亿") == "" and raw != "十" and not qpre:
         return None  # a bare scale word (万家灯火, “万家民营企业…”) is not a number; 突破百亿次 is
-    if clf in ("位", "名") and text[max(0, ms - 1): ms] in ("前", "后"):
-        return None  # 排名前五位 is a rank
-    if is_cn and clf == "次" and text.startswith(("会议", "全体会议"), clf_end):
-        return None  # 十四届人大三次会议 is an ordinal session
     rid = rule.spec.get("range_id", rule.id) if hi else rule.id
-    return {"kind": "count", "text": m.group(0), "start": ms, "end": me, "rule": rid, "value": num.value,
-            "value_max": hi.value if hi else None, "unit": _lex("classifiers")[clf],
-            "qualifier": _qualifier(g, num)}
+    return (num.value, hi.value if hi else None, _lex("classifiers")[clf], _qualifier(g, num), rid,
+            raw, clf, bool(g.get("qpost")), is_cn)
 
 
 def attach_objects(text: str, mentions: list[dict]) -> list[dict]:
