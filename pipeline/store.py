@@ -171,11 +171,12 @@ CREATE VIEW IF NOT EXISTS unique_mentions AS
     SELECT * FROM mentions WHERE duplicate_of IS NULL;
 """
 
-#: The writer's connection during ``ingest_paths``: a 64 MB page cache keeps the indexes' hot pages (the
-#: default 2 MB is outgrown by a few thousand documents), and the WAL is checkpointed every 64 MB instead
-#: of every 4 MB, so pages rewritten by successive batches are copied to the database file once. Durability
-#: is unchanged (WAL, synchronous=NORMAL); the WAL file is truncated back after a checkpoint.
-BULK_PRAGMAS = ("cache_size = -65536", "wal_autocheckpoint = 16384", "journal_size_limit = 67108864")
+#: The writer's connection during ``ingest_paths``: a 32 MB page cache keeps the indexes' hot pages (the
+#: default 2 MB is outgrown by a few thousand documents; more costs memory the 500 MB budget of a one-process
+#: run needs), and the WAL is checkpointed every 64 MB instead of every 4 MB, so pages rewritten by successive
+#: batches are copied to the database file once. Durability is unchanged (WAL, synchronous=NORMAL); the WAL
+#: file is truncated back after a checkpoint.
+BULK_PRAGMAS = ("cache_size = -32768", "wal_autocheckpoint = 16384", "journal_size_limit = 67108864")
 
 #: Columns added after a table was first released: (table, column, declaration).
 ADDED_COLUMNS = (("documents", "pipeline_version", "TEXT"),)
