@@ -21,8 +21,8 @@ so peak resident memory (the writer process and, separately, its largest worker)
 5. peak memory at 1× (a tenth of the corpus) and 10× (the whole corpus) with 2 local workers, rules only
    and with the model: flat means the stream holds nothing of the corpus.
 
-    .venv/bin/python benchmarks/bench_ingest.py                  # ×200: ~10-15 min on 2 quiet cores
-    .venv/bin/python benchmarks/bench_ingest.py --scale 10       # ~1-2 min
+    .venv/bin/python benchmarks/bench_ingest.py                  # ×200: ~5 min on 2 quiet cores (×100: 2.2)
+    .venv/bin/python benchmarks/bench_ingest.py --scale 10       # under a minute
     .venv/bin/python benchmarks/bench_ingest.py --scale 10 --skip dask profile
 """
 from __future__ import annotations
