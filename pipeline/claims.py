@@ -64,9 +64,10 @@ from pathlib import Path
 from typing import Sequence
 
 import regex
-import yaml
+
 
 from . import rules_dir
+from .rules import load_yaml
 from .mention import Mention
 
 __all__ = ["Claim", "Metric", "Taxonomy", "load_taxonomy", "build_claims", "parse_period", "find_periods",
@@ -221,7 +222,7 @@ def _derived(mid: str, base: Metric, what: str) -> Metric:
 def load_taxonomy(path: str | None = None) -> Taxonomy:
     """The metric taxonomy from ``rules/metrics.yaml`` (cached), with growth/plan-share companions added."""
     p = Path(path) if path else rules_dir() / "metrics.yaml"
-    data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    data = load_yaml(p)
     metrics: dict[str, Metric] = {}
     for row in data["metrics"]:
         m = Metric(id=row["id"], kind=row["kind"], description=row.get("description", ""),

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import regex
-import yaml
+
 
 from . import rules_dir
+from .rules import load_yaml
 
 LEVELS = ("province", "city", "county", "new_area")
 _ADCODE = regex.compile(r"\d{6}")
@@ -113,9 +114,7 @@ def _nations_csv() -> list[str]:
 
 @lru_cache(maxsize=1)
 def _extra() -> dict:
-    path = rules_dir() / "lexicons" / "regions_extra.yaml"
-    # libyaml's parser when PyYAML has it: the same objects as yaml.safe_load, ~7x faster
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    return load_yaml(rules_dir() / "lexicons" / "regions_extra.yaml")
 
 
 @lru_cache(maxsize=1)

@@ -27,6 +27,10 @@ import yaml
 
 from . import rules_dir
 
+#: libyaml's parser when PyYAML has it: the same objects as yaml.safe_load, ~7x faster (rule files are
+#: read at every worker's start)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _REF = regex.compile(r"\{(@?[A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -36,10 +40,10 @@ class RuleError(ValueError):
 
 @lru_cache(maxsize=None)
 def load_yaml(path: str | Path) -> dict:
-    """The parsed content of one YAML rule file (cached; treat the result as read-only)."""
+    """The parsed content of one YAML rule or lexicon file (cached; treat the result as read-only)."""
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_LOADER) or {}
     except yaml.YAMLError as e:
         raise RuleError(f"{p}: invalid YAML: {e}") from e
     if not isinstance(data, dict):

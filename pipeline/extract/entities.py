@@ -31,10 +31,11 @@ from functools import lru_cache
 
 import numpy as np
 import regex
-import yaml
+
 
 from .. import regions as gz
 from .. import rules_dir
+from ..rules import load_yaml
 from ..mention import Mention
 from ..segment import backend_name, cut, posseg
 from .merge import SpanIndex
@@ -59,7 +60,7 @@ _BOOK = regex.compile(r"《[^《》\n]{1,80}》")
 @lru_cache(maxsize=1)
 def name_lexicons() -> dict[str, tuple[str, ...]]:
     """The word lists of ``rules/lexicons/names.yaml``, longest words first."""
-    data = yaml.safe_load((rules_dir() / "lexicons" / "names.yaml").read_text(encoding="utf-8")) or {}
+    data = load_yaml(rules_dir() / "lexicons" / "names.yaml")
     return {k: tuple(sorted(set(v), key=lambda w: (-len(w), w))) for k, v in data.items()}
 
 
