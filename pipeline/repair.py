@@ -619,30 +619,37 @@ def _run_tokens(text: str, i: int, limit: int = MAX_RUN) -> list[tuple[int, byte
     return out
 
 
+def _aligned(lost_lead: bool, body: bytes, tail: bytes | None) -> tuple[str, int | None] | None:
+    """The bytes of a shifted run re-aligned: (the characters they decode to for certain, the lead byte
+    left over at the end whose trail was lost, or None), or None when the bytes cannot be such a run.
+    ``lost_lead``: the first byte of ``body`` is the trail of a character whose lead was lost."""
+    bs = body + (tail or b"")
+    if lost_lead:
+        if not bs:
+            return None
+        bs = bs[1:]
+    if tail is None:
+        if len(bs) % 2 == 0:
+            return None
+        core, lead = bs[:-1], bs[-1]
+    else:
+        if len(bs) % 2:
+            return None
+        core, lead = bs, None
+    mid = decode_body(core)
+    return None if mid is None else (mid, lead)
+
+
 def _decode_run(ctx: _Ctx, head: list[str], body: bytes, tail: bytes | None, tail_py: str | None,
                 left: str, right: str) -> tuple[str, bool] | None:
     """Re-decode a shifted run: ``body`` are the bytes after the lost lead byte (whose character is
     one of ``head``; empty list when body already starts aligned), ``tail`` the raw last byte or None
     when the last byte V was lost (constrained by ``tail_py``). Returns (text, confident)."""
-    bs = body + (tail or b"")
-    conf = True
-    if head:
-        if not bs:
-            return None
-        rest = bs[1:]
-    else:
-        rest = bs
-    if tail is None:
-        if len(rest) % 2 == 0:
-            return None
-        core, lead = rest[:-1], rest[-1]
-    else:
-        if len(rest) % 2:
-            return None
-        core, lead = rest, None
-    mid = decode_body(core)
-    if mid is None:
+    aligned = _aligned(bool(head), body, tail)
+    if aligned is None:
         return None
+    mid, lead = aligned
+    conf = True
     out = mid
     if head:
         nxt = mid[:2]
@@ -958,24 +965,10 @@ def _lost_trail(ctx: _Ctx, opts, body: bytes, tail, tail_py, left: str, right: s
 def _run_shape(head, body: bytes, tail: bytes | None, tail_py: str | None) -> tuple[str, bool, bool] | None:
     """What :func:`_decode_run` would return without its guesses: None where it returns None, else
     (the characters decoded for certain, whether a last character is guessed, whether '(' follows)."""
-    bs = body + (tail or b"")
-    if head:
-        if not bs:
-            return None
-        rest = bs[1:]
-    else:
-        rest = bs
-    if tail is None:
-        if len(rest) % 2 == 0:
-            return None
-        core, lead = rest[:-1], rest[-1]
-    else:
-        if len(rest) % 2:
-            return None
-        core, lead = rest, None
-    mid = decode_body(core)
-    if mid is None:
+    aligned = _aligned(bool(head), body, tail)
+    if aligned is None:
         return None
+    mid, lead = aligned
     if lead is None:
         return mid, False, False
     if lead < 0x81:
