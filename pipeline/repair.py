@@ -505,6 +505,16 @@ def _options_info(lm: charlm.CharLM, options) -> _OptInfo:
     return info
 
 
+def _side(memo: dict, key: str, make) -> frozenset:
+    """``memo[key]``, made by ``make()`` the first time (the memo is emptied past _SIDE_MAX entries)."""
+    s = memo.get(key)
+    if s is None:
+        if len(memo) > _SIDE_MAX:
+            memo.clear()
+        s = memo[key] = make()
+    return s
+
+
 def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> list[str]:
     """The options that can be best or second-best between ``left`` and ``right``, in options order.
 
@@ -521,22 +531,11 @@ def _contenders(ctx: _Ctx, info: _OptInfo, left: str, right: str) -> list[str]:
     lm = ctx.lm
     a, r0 = left[-1:], right[:1]
     special: set = set()
+    bi = lm.bi
     if a:
-        s = info.succ.get(a)
-        if s is None:
-            if len(info.succ) > _SIDE_MAX:
-                info.succ.clear()
-            bi = lm.bi
-            s = info.succ[a] = frozenset(c for c in info.cs if bi.get(a + c, 0))
-        special |= s
+        special |= _side(info.succ, a, lambda: frozenset(c for c in info.cs if bi.get(a + c, 0)))
     if r0:
-        s = info.pred.get(r0)
-        if s is None:
-            if len(info.pred) > _SIDE_MAX:
-                info.pred.clear()
-            bi = lm.bi
-            s = info.pred[r0] = frozenset(c for c in info.cs if bi.get(c + r0, 0))
-        special |= s
+        special |= _side(info.pred, r0, lambda: frozenset(c for c in info.cs if bi.get(c + r0, 0)))
     if ctx.cache.n:
         s = ctx.in_cache.get(info)
         if s is None:

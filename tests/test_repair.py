@@ -180,6 +180,14 @@ def test_fast_lm_probabilities_equal_the_definition():
     assert lm.logps(["項", "項"], ["目", "粋"], cache) == [lm.logp("項", "目", cache), lm.logp("項", "粋", cache)]
 
 
+def _seeds_and_fresh_damage() -> list[str]:
+    """The seed pages and two copies of seed 002 broken anew by tools/corrupt.py."""
+    corrupt = shared_tool("corrupt")
+    src = _seed_text("002")
+    return ([p.read_text(encoding="utf-8") for p in seed_paths()]
+            + [corrupt.corrupt(src, random.Random(seed), p_loss=0.003)[0] for seed in range(2)])
+
+
 def test_pruned_best_char_equals_scoring_every_option(monkeypatch):
     """_best_char scores only the options that can be best or second (exact pruning, see
     repair._contenders). On every call a repair of the seeds and of freshly broken text makes, its
@@ -212,11 +220,7 @@ def test_pruned_best_char_equals_scoring_every_option(monkeypatch):
         return got
 
     monkeypatch.setattr(R, "_best_char", checked)
-    texts = [p.read_text(encoding="utf-8") for p in seed_paths()]
-    corrupt = shared_tool("corrupt")
-    src = _seed_text("002")
-    texts += [corrupt.corrupt(src, random.Random(seed), p_loss=0.003)[0] for seed in range(2)]
-    for text in texts:
+    for text in _seeds_and_fresh_damage():
         repair_mojibake(text)
     assert calls > 1000 and pruned > 300, (calls, pruned)
 
@@ -263,11 +267,7 @@ def test_lazy_candidates_choose_as_if_all_were_worked_out(monkeypatch):
         return got
 
     monkeypatch.setattr(R, "_choose", checked)
-    texts = [p.read_text(encoding="utf-8") for p in seed_paths()]
-    corrupt = shared_tool("corrupt")
-    src = _seed_text("002")
-    texts += [corrupt.corrupt(src, random.Random(seed), p_loss=0.003)[0] for seed in range(2)]
-    for text in texts:
+    for text in _seeds_and_fresh_damage():
         repair_mojibake(text)
     assert spots > 50, spots
 
