@@ -30,12 +30,16 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .ingest import DEFAULT_MAX_BYTES, IngestError, count_files, iter_files, now_iso, read_source
 from .process import DEFAULT_TIMEOUT, ProcessedDoc
+
+if TYPE_CHECKING:  # annotations only: importing sqlite_utils at run time pulls in pandas
+    import sqlite_utils
 
 SCHEMA_VERSION = 3  # 2: documents.pipeline_version; 3: regions keyed by `key` (new areas have no adcode)
 
